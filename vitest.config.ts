@@ -3,7 +3,17 @@ import { defineConfig } from "vitest/config";
 
 const pkg = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
 
+/** Tool descriptions are Markdown files imported as text (esbuild's `text` loader does the same in builds). */
+const markdownAsText = {
+  name: "markdown-as-text",
+  transform(code: string, id: string) {
+    if (!id.endsWith(".md")) return undefined;
+    return { code: `export default ${JSON.stringify(code)};`, map: null };
+  },
+};
+
 export default defineConfig({
+  plugins: [markdownAsText],
   resolve: {
     alias: {
       "@kiln/protocol": pkg("protocol"),

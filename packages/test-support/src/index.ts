@@ -1,0 +1,16 @@
+export {
+  type FakeModelServer,
+  type FakeModelServerOptions,
+  type RecordedRequest,
+  startFakeModelServer,
+} from "./fake-model-server.ts";
+export {
+  loadScenario,
+  OutputSpec,
+  parseScenario,
+  Scenario,
+  ScenarioFault,
+  ScenarioStep,
+  ScenarioUsage,
+} from "./scenario.ts";
+export { createTempGitRepo, type TempGitRepo, type TempGitRepoOptions } from "./temp-git-repo.ts";
