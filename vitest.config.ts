@@ -27,5 +27,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    globalSetup: ["scripts/vitest-global-setup.ts"],
   },
 });

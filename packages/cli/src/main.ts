@@ -1,0 +1,64 @@
+// The `kiln` command: dispatches to its subcommands. This is the CLI's process boundary: errors that
+// reach it are printed as one line (a stack only with KILN_DEBUG=1).
+import { KilnError } from "@kiln/protocol";
+import { runDoctor } from "./doctor.ts";
+import { type CliIo, runExec } from "./exec/run-exec.ts";
+
+const HELP = `kiln — a self-hostable platform for autonomous coding agents
+
+Usage:
+  kiln exec [OPTIONS] [PROMPT | -]      Run the agent headless on a prompt (see kiln exec --help)
+  kiln exec resume <THREAD_ID> [PROMPT] Continue a thread (or --last)
+  kiln doctor [--json]                  Check what works on this machine
+  kiln --version
+
+Configuration: $KILN_HOME/config.toml (default ~/.kiln), the repository's .kiln/config.toml,
+--profile NAME, -c key=value.`;
+
+const VERSION = "0.1.0";
+
+async function main(): Promise<number> {
+  const [command, ...rest] = process.argv.slice(2);
+  const io: CliIo = {
+    argv: rest,
+    env: process.env,
+    cwd: process.cwd(),
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+  };
+  switch (command) {
+    case "exec":
+    case "e":
+      return runExec(io);
+    case "doctor":
+      return runDoctor(io);
+    case "--version":
+    case "-V":
+      process.stdout.write(`kiln ${VERSION}\n`);
+      return 0;
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(`${HELP}\n`);
+      return 0;
+    default:
+      process.stderr.write(`kiln: unknown command "${command}"\n\n${HELP}\n`);
+      return 2;
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+    // Background sandboxes die with us (--die-with-parent); do not wait for stray handles.
+    setImmediate(() => process.exit(code));
+  },
+  (error: unknown) => {
+    if (process.env.KILN_DEBUG === "1") console.error(error);
+    const message = error instanceof KilnError || error instanceof Error ? error.message : String(error);
+    process.stderr.write(`kiln: ${message}\n`);
+    process.exit(1);
+  },
+);

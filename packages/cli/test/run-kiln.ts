@@ -1,0 +1,82 @@
+// Runs the real bundled `kiln` CLI as a child process against a fake model server, with its own
+// KILN_HOME, and parses what it prints.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ExecEvent } from "@kiln/protocol";
+
+export const KILN_BIN = fileURLToPath(new URL("../dist/kiln.js", import.meta.url));
+
+/** What a finished `kiln` process left behind. */
+export interface KilnRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as `--json` lines, each checked against the ExecEvent schema. */
+  events: ExecEvent[];
+}
+
+/** A scratch KILN_HOME and the environment a run needs to reach the fake model server. */
+export interface KilnEnv {
+  home: string;
+  env: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+/** A fresh KILN_HOME whose `openai` provider points at `modelUrl`, with fast retries. */
+export async function kilnEnv(modelUrl: string): Promise<KilnEnv> {
+  const home = await mkdtemp(join(tmpdir(), "kiln-home-"));
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: home,
+    KILN_HOME: home,
+    OPENAI_API_KEY: "test-key",
+    LANG: "C.UTF-8",
+  };
+  const { writeFile } = await import("node:fs/promises");
+  await writeFile(
+    join(home, "config.toml"),
+    `model = "gpt-test"\nopenai_base_url = "${modelUrl}"\napproval_policy = "never"\n\n[model_providers.openai]\nretry_base_delay_ms = 20\n`,
+  );
+  return { home, env, cleanup: () => rm(home, { recursive: true, force: true }) };
+}
+
+/** Starts `kiln ARGS` in `cwd`. */
+export function startKiln(args: string[], options: { cwd: string; env: Record<string, string>; stdin?: string }): ChildProcess {
+  const child = spawn(process.execPath, [KILN_BIN, ...args], {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  child.stdin?.end(options.stdin ?? "");
+  return child;
+}
+
+/** Collects a started process's output until it exits. */
+export function finish(child: ChildProcess): Promise<KilnRun> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  return new Promise((resolve) => {
+    child.on("close", (code, signal) => {
+      const events = stdout
+        .split("\n")
+        .filter((l) => l.trim().startsWith("{"))
+        .map((l) => ExecEvent.parse(JSON.parse(l)));
+      resolve({ code, signal, stdout, stderr, events });
+    });
+  });
+}
+
+/** Runs `kiln ARGS` to completion. */
+export function runKiln(args: string[], options: { cwd: string; env: Record<string, string>; stdin?: string }): Promise<KilnRun> {
+  return finish(startKiln(args, options));
+}

@@ -1,0 +1,255 @@
+// Loads Kiln's configuration: built-in defaults → $KILN_HOME/config.toml → the repository's
+// .kiln/config.toml → the selected profile → `-c key=value` overrides → command-line flags. Every
+// layer is checked on its own, so an error names the file (or flag) and the key at fault.
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { type ApprovalPolicy, type CollaborationMode, KilnError, type SandboxMode } from "@kiln/protocol";
+import { parse as parseToml } from "smol-toml";
+import type { z } from "zod";
+import { ConfigFile, ModelProviderConfig, ProfileConfig } from "./config-schema.ts";
+
+/** A configuration layer and where it came from. */
+interface Layer {
+  source: string;
+  values: Record<string, unknown>;
+}
+
+/** The settings a thread runs with, fully resolved. */
+export interface ResolvedConfig {
+  kilnHome: string;
+  model: string;
+  modelProviderId: string;
+  modelProvider: ModelProviderConfig & { base_url: string };
+  /** The API key, when the provider's env var is set. */
+  apiKey: string | undefined;
+  /** The env var the key comes from (for error messages). */
+  apiKeyEnv: string | undefined;
+  approvalPolicy: ApprovalPolicy;
+  sandboxMode: SandboxMode;
+  mode: CollaborationMode;
+  networkAccess: boolean;
+  writableRoots: string[];
+  reasoningEffort: string | undefined;
+  reasoningSummary: string | undefined;
+  projectDocMaxBytes: number;
+  modelContextWindow: number | undefined;
+  toolOutputTokenLimit: number;
+  mcpServers: Record<string, Record<string, unknown>>;
+  /** Files that were read, in order. */
+  sources: string[];
+}
+
+/** What the caller knows: where to look and what the user asked for on the command line. */
+export interface LoadConfigOptions {
+  cwd: string;
+  env: Record<string, string | undefined>;
+  profile?: string | undefined;
+  /** `-c key=value` overrides, as typed. */
+  overrides?: string[];
+  /** Flags, already named as config keys (e.g. `{ model: "x", sandbox_mode: "read-only" }`). */
+  flags?: Record<string, unknown>;
+}
+
+const DEFAULT_MODEL = "gpt-5.5";
+
+const BUILT_IN_PROVIDERS: Record<string, Partial<ModelProviderConfig>> = {
+  openai: { name: "OpenAI", base_url: "https://api.openai.com/v1", wire_api: "responses", env_key: "OPENAI_API_KEY" },
+  ollama: { name: "Ollama", base_url: "http://localhost:11434/v1", wire_api: "chat" },
+  lmstudio: { name: "LM Studio", base_url: "http://localhost:1234/v1", wire_api: "chat" },
+};
+
+/** `$KILN_HOME`, default `~/.kiln`. */
+export function kilnHomeFrom(env: Record<string, string | undefined>): string {
+  return env.KILN_HOME !== undefined && env.KILN_HOME !== "" ? resolve(env.KILN_HOME) : join(homedir(), ".kiln");
+}
+
+/** Loads and resolves the configuration; throws `KilnError("config_invalid")` naming file and key. */
+export function loadConfig(options: LoadConfigOptions): ResolvedConfig {
+  const kilnHome = kilnHomeFrom(options.env);
+  const layers: Layer[] = [];
+  const sources: string[] = [];
+  for (const file of [join(kilnHome, "config.toml"), projectConfigPath(options.cwd)]) {
+    if (file === undefined || !existsSync(file)) continue;
+    layers.push({ source: file, values: readToml(file) });
+    sources.push(file);
+  }
+  for (const layer of layers) check(ConfigFile, layer);
+
+  const merged = layers.reduce<Record<string, unknown>>((acc, layer) => deepMerge(acc, layer.values), {});
+  const profileName = options.profile ?? (typeof merged.profile === "string" ? merged.profile : undefined);
+  if (profileName !== undefined) {
+    const profiles = (merged.profiles ?? {}) as Record<string, Record<string, unknown>>;
+    const profile = profiles[profileName];
+    if (profile === undefined) {
+      const known = Object.keys(profiles);
+      throw new KilnError(
+        "config_invalid",
+        `profile "${profileName}" is not defined: add a [profiles.${profileName}] table to ${sources.join(" or ") || join(kilnHome, "config.toml")}${known.length > 0 ? ` (defined: ${known.join(", ")})` : ""}`,
+      );
+    }
+    layers.push({ source: `profile ${profileName}`, values: profile });
+  }
+  const overrides = (options.overrides ?? []).map(parseOverride);
+  for (const o of overrides) {
+    const layer = { source: `-c ${o.raw}`, values: o.values };
+    check(ConfigFile, layer);
+    layers.push(layer);
+  }
+  if (options.flags !== undefined) {
+    const flags = Object.fromEntries(Object.entries(options.flags).filter(([, v]) => v !== undefined));
+    const layer = { source: "command-line flags", values: flags };
+    check(ConfigFile, layer);
+    layers.push(layer);
+  }
+
+  const all = layers.reduce<Record<string, unknown>>((acc, layer) => deepMerge(acc, layer.values), {});
+  const config = ConfigFile.parse(all);
+  return resolveConfig(config, kilnHome, options.env, sources);
+}
+
+function resolveConfig(
+  config: ConfigFile,
+  kilnHome: string,
+  env: Record<string, string | undefined>,
+  sources: string[],
+): ResolvedConfig {
+  const providerId = config.model_provider ?? "openai";
+  const builtIn = BUILT_IN_PROVIDERS[providerId];
+  const userProvider = config.model_providers?.[providerId];
+  if (builtIn === undefined && userProvider === undefined) {
+    throw new KilnError(
+      "config_invalid",
+      `model_provider "${providerId}" is not defined: add [model_providers.${providerId}] with base_url and wire_api to config.toml (built-in providers: ${Object.keys(BUILT_IN_PROVIDERS).join(", ")})`,
+    );
+  }
+  const provider = ModelProviderConfig.parse({ ...builtIn, ...userProvider });
+  const baseUrl =
+    providerId === "openai" && config.openai_base_url !== undefined ? config.openai_base_url : provider.base_url;
+  if (baseUrl === undefined) {
+    throw new KilnError("config_invalid", `model_providers.${providerId}.base_url is missing: set it in config.toml`, {
+      details: { key: `model_providers.${providerId}.base_url` },
+    });
+  }
+  const { apiKey, apiKeyEnv } = apiKeyFor(providerId, provider, env);
+  return {
+    kilnHome,
+    model: config.model ?? DEFAULT_MODEL,
+    modelProviderId: providerId,
+    modelProvider: { ...provider, base_url: baseUrl.replace(/\/+$/, "") },
+    apiKey,
+    apiKeyEnv,
+    approvalPolicy: config.approval_policy ?? "on-request",
+    sandboxMode: config.sandbox_mode ?? "workspace-write",
+    mode: config.mode ?? "code",
+    networkAccess: config.sandbox_workspace_write?.network_access ?? false,
+    writableRoots: config.sandbox_workspace_write?.writable_roots ?? [],
+    reasoningEffort: config.model_reasoning_effort,
+    reasoningSummary: config.model_reasoning_summary,
+    projectDocMaxBytes: config.project_doc_max_bytes ?? 32 * 1024,
+    modelContextWindow: config.model_context_window,
+    toolOutputTokenLimit: config.tool_output_token_limit ?? 10_000,
+    mcpServers: config.mcp_servers ?? {},
+    sources,
+  };
+}
+
+function apiKeyFor(
+  providerId: string,
+  provider: ModelProviderConfig,
+  env: Record<string, string | undefined>,
+): { apiKey: string | undefined; apiKeyEnv: string | undefined } {
+  if (providerId === "openai" && provider.env_key === "OPENAI_API_KEY") {
+    const key = env.OPENAI_API_KEY || env.CODEX_API_KEY;
+    return { apiKey: key, apiKeyEnv: "OPENAI_API_KEY" };
+  }
+  if (provider.env_key === undefined) return { apiKey: undefined, apiKeyEnv: undefined };
+  return { apiKey: env[provider.env_key] || undefined, apiKeyEnv: provider.env_key };
+}
+
+/** The repository's `.kiln/config.toml`: from cwd up to the git root (or the filesystem root). */
+function projectConfigPath(cwd: string): string | undefined {
+  let dir = resolve(cwd);
+  for (;;) {
+    const candidate = join(dir, ".kiln", "config.toml");
+    if (existsSync(candidate)) return candidate;
+    if (existsSync(join(dir, ".git"))) return undefined;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+function readToml(file: string): Record<string, unknown> {
+  try {
+    return parseToml(readFileSync(file, "utf8")) as Record<string, unknown>;
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new KilnError("config_invalid", `${file} is not valid TOML: ${message}`, { details: { file } });
+  }
+}
+
+/** `a.b.c=value`: the value is TOML when it parses as TOML, else a plain string (as in Codex). */
+export function parseOverride(raw: string): { raw: string; values: Record<string, unknown> } {
+  const eq = raw.indexOf("=");
+  if (eq <= 0) {
+    throw new KilnError("config_invalid", `-c ${raw}: expected key=value, e.g. -c model="gpt-5.5"`);
+  }
+  const path = raw.slice(0, eq).trim().split(".");
+  const text = raw.slice(eq + 1).trim();
+  let value: unknown = text;
+  try {
+    value = (parseToml(`v = ${text}`) as { v: unknown }).v;
+  } catch {
+    value = text;
+  }
+  const values: Record<string, unknown> = {};
+  let node = values;
+  path.forEach((key, i) => {
+    if (i === path.length - 1) {
+      node[key] = value;
+      return;
+    }
+    const next: Record<string, unknown> = {};
+    node[key] = next;
+    node = next;
+  });
+  return { raw, values };
+}
+
+function check(schema: z.ZodType, layer: Layer): void {
+  const result = schema.safeParse(layer.values);
+  if (result.success) return;
+  const issue = result.error.issues[0];
+  const key = issue === undefined ? "" : issue.path.map(String).join(".");
+  const found = issue === undefined ? undefined : valueAt(layer.values, issue.path);
+  throw new KilnError(
+    "config_invalid",
+    `${layer.source}: ${key === "" ? "" : `key "${key}": `}${issue?.message ?? "invalid"}${found === undefined ? "" : ` (found ${JSON.stringify(found)})`}`,
+    { details: { source: layer.source, key } },
+  );
+}
+
+function valueAt(value: unknown, path: PropertyKey[]): unknown {
+  let node = value;
+  for (const key of path) {
+    if (typeof node !== "object" || node === null) return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}
+
+function deepMerge(base: Record<string, unknown>, top: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(top)) {
+    const prev = out[key];
+    out[key] = isPlainObject(prev) && isPlainObject(value) ? deepMerge(prev, value) : value;
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+export { ProfileConfig };

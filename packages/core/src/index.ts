@@ -1,0 +1,13 @@
+export { AgentThread, foldTurn, INTERRUPTED_CALL_OUTPUT, type TurnResult, type RunOptions } from "./agent/agent-thread.ts";
+export { loadConfig, kilnHomeFrom, parseOverride, type ResolvedConfig, type LoadConfigOptions } from "./config/load-config.ts";
+export { BASE_INSTRUCTIONS, initialContext, findAgentsFiles } from "./instructions/build-instructions.ts";
+export { Kiln, builtInTools, type KilnOptions, type ThreadOptions } from "./kiln.ts";
+export { createModelClient } from "./model/create-model-client.ts";
+export { createChatClient } from "./model/chat-client.ts";
+export { createResponsesClient } from "./model/responses-client.ts";
+export type { ModelClient, ModelRequest, ModelStreamEvent, ToolSpec } from "./model/model-client.ts";
+export { streamWithRetry } from "./model/retry.ts";
+export { readRollout, type RolloutState } from "./rollout/read-rollout.ts";
+export { findRollout, findLatestRollout, listRollouts } from "./rollout/find-rollout.ts";
+export { applyPatch, parsePatch } from "./tools/apply-patch/index.ts";
+export type { ApprovalDecision, ApprovalRequest, Tool, ToolContext } from "./tools/tool.ts";

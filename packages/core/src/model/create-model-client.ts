@@ -1,0 +1,23 @@
+import { KilnError } from "@kiln/protocol";
+import type { ResolvedConfig } from "../config/load-config.ts";
+import { createChatClient } from "./chat-client.ts";
+import type { ModelClient } from "./model-client.ts";
+import { createResponsesClient } from "./responses-client.ts";
+
+/** The model client for the configured provider; a missing API key is a clear error up front. */
+export function createModelClient(config: ResolvedConfig): ModelClient {
+  const provider = config.modelProvider;
+  if (config.apiKeyEnv !== undefined && config.apiKey === undefined) {
+    throw new KilnError(
+      "config_invalid",
+      `${config.apiKeyEnv} is not set: export ${config.apiKeyEnv}=<your key> for model provider "${config.modelProviderId}"${config.modelProviderId === "openai" ? " (CODEX_API_KEY works too)" : ""}`,
+    );
+  }
+  const connection = {
+    baseUrl: provider.base_url,
+    apiKey: config.apiKey,
+    headers: provider.http_headers,
+    idleTimeoutMs: provider.stream_idle_timeout_ms,
+  };
+  return provider.wire_api === "chat" ? createChatClient(connection) : createResponsesClient(connection);
+}

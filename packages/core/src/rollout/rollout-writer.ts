@@ -1,0 +1,59 @@
+// Appends a thread's rollout lines to its JSONL file. Each line is written with one write(2), so a
+// process killed at any point leaves whole lines (plus at most one torn last line, which the reader
+// drops); `sync()` fsyncs at turn boundaries.
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { ROLLOUT_VERSION, type RolloutLine, type ThreadInfo } from "@kiln/protocol";
+
+type Payload<K extends RolloutLine["kind"]> = Extract<RolloutLine, { kind: K }>["payload"];
+
+/** Writes one thread's rollout. */
+export interface RolloutWriter {
+  readonly path: string;
+  append<K extends RolloutLine["kind"]>(kind: K, payload: Payload<K>): void;
+  /** Flushes to disk (turn boundaries). */
+  sync(): void;
+  close(): void;
+}
+
+/** Where a new thread's rollout goes: `$KILN_HOME/sessions/YYYY/MM/DD/rollout-<time>-<id>.jsonl`. */
+export function rolloutPathFor(kilnHome: string, threadId: string, createdAt: number): string {
+  const d = new Date(createdAt);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  const day = [String(d.getUTCFullYear()), pad(d.getUTCMonth() + 1), pad(d.getUTCDate())];
+  const time = d.toISOString().slice(0, 19).replace(/:/g, "-");
+  return join(kilnHome, "sessions", ...day, `rollout-${time}-${threadId}.jsonl`);
+}
+
+/** Starts a new rollout file with its `thread` line. */
+export function createRollout(path: string, thread: ThreadInfo): RolloutWriter {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const writer = openRollout(path, 0);
+  writer.append("thread", thread);
+  writer.sync();
+  return writer;
+}
+
+/** Opens an existing rollout for appending after line `lastSeq`. */
+export function openRollout(path: string, lastSeq: number): RolloutWriter {
+  const fd = openSync(path, "a", 0o600);
+  let seq = lastSeq;
+  let open = true;
+  return {
+    path,
+    append(kind, payload) {
+      seq++;
+      const line = `${JSON.stringify({ v: ROLLOUT_VERSION, seq, at: Date.now(), kind, payload })}\n`;
+      writeSync(fd, line);
+    },
+    sync() {
+      if (open) fsyncSync(fd);
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      fsyncSync(fd);
+      closeSync(fd);
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import type { ApprovalPolicy, HistoryToolCall, PlanStep, SandboxPolicy, ThreadEvent } from "@kiln/protocol";
+import { KilnError } from "@kiln/protocol";
+import type { SandboxProvider } from "@kiln/sandbox";
+import type { ToolSpec } from "../model/model-client.ts";
+import type { ExecSessions } from "./exec-command/exec-sessions.ts";
+
+/** What a tool may use while it runs one call. */
+export interface ToolContext {
+  threadId: string;
+  turnId: string;
+  callId: string;
+  /** The thread's working directory (the workspace). */
+  cwd: string;
+  sandbox: SandboxProvider;
+  sandboxPolicy: SandboxPolicy;
+  approvalPolicy: ApprovalPolicy;
+  sessions: ExecSessions;
+  /** Default cap of command output given back to the model, in tokens. */
+  outputTokenLimit: number;
+  signal: AbortSignal;
+  emit(event: ThreadEvent): void;
+  newItemId(): string;
+  /** Asks for a person's decision (or applies the policy's rule when nobody can answer). */
+  askApproval(request: ApprovalRequest): Promise<ApprovalDecision>;
+  /** The turn's plan (update_plan). */
+  plan: { itemId: string | undefined; steps: PlanStep[] };
+}
+
+/** What needs a person's decision. */
+export interface ApprovalRequest {
+  kind: "command" | "patch" | "tool";
+  callId: string;
+  /** One line for the person: the command, or the files a patch touches. */
+  summary: string;
+  /** Why it is asked (the model's justification, or the sandbox failure). */
+  reason?: string | undefined;
+  /** The call wants to run outside the sandbox. */
+  escalated: boolean;
+}
+
+/** A person's answer (or the policy's). */
+export type ApprovalDecision = "approved" | "approved_for_session" | "denied" | "aborted";
+
+/** A tool the model can call. It declares honestly whether a call may change anything. */
+export interface Tool<Args = unknown> {
+  readonly name: string;
+  readonly spec: ToolSpec;
+  /** Validates the model's call; throws `ToolError` with a message the model can act on. */
+  parse(call: HistoryToolCall): Args;
+  /** Whether this call may change files, processes or the outside world (mutating calls run one at a time). */
+  isMutating(args: Args): boolean;
+  /** Runs the call and returns the text the model gets back. */
+  execute(args: Args, ctx: ToolContext): Promise<string>;
+}
+
+/** An error the model can fix: it becomes the tool's output instead of ending the turn. */
+export class ToolError extends KilnError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super("tool_error", message, details === undefined ? undefined : { details });
+    this.name = "ToolError";
+  }
+
+  /** A tool error whose message is given to the model as the call's output. */
+  static respondToModel(message: string): ToolError {
+    return new ToolError(message);
+  }
+}
+
+/** The JSON arguments of a function call, or a ToolError the model can act on. */
+export function parseJsonArguments(call: HistoryToolCall): unknown {
+  if (call.type !== "function_call") return { input: call.input };
+  try {
+    return JSON.parse(call.arguments === "" ? "{}" : call.arguments);
+  } catch {
+    throw ToolError.respondToModel(`failed to parse function arguments for ${call.name}: not valid JSON`);
+  }
+}
+
+/** A zod error as one line a model can act on. */
+export function describeArgumentError(tool: string, issues: { path: PropertyKey[]; message: string }[]): string {
+  const first = issues[0];
+  if (first === undefined) return `invalid arguments for ${tool}`;
+  const where = first.path.length === 0 ? "" : ` at "${first.path.map(String).join(".")}"`;
+  return `invalid arguments for ${tool}${where}: ${first.message}`;
+}

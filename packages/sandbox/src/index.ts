@@ -1,0 +1,3 @@
+export * from "./sandbox-doctor.ts";
+export * from "./sandbox-provider.ts";
+export type * from "./types.ts";
