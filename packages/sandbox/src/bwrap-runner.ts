@@ -81,7 +81,7 @@ export function createBwrapRunner(options: SandboxProviderOptions = {}): Command
       const script = launchScript({ mergeStderr: !tty, seccompFromArg0: true });
       const spec = {
         file: bash,
-        args: ["-c", script, seccompFilterPath(), ...launcher.prefix, ...bwrapArgs],
+        args: ["--norc", "--noprofile", "-c", script, seccompFilterPath(), ...launcher.prefix, ...bwrapArgs],
         cwd: "/",
         env: { PATH: sandboxPath },
         ...(options.signal === undefined ? {} : { signal: options.signal }),

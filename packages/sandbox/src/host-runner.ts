@@ -33,7 +33,7 @@ export function createHostRunner(): CommandRunner {
           ? [command, rest]
           : [
               bash,
-              ["-c", launchScript({ mergeStderr: !tty, seccompFromArg0: false }), "kiln", ...options.argv],
+              ["--norc", "--noprofile", "-c", launchScript({ mergeStderr: !tty, seccompFromArg0: false }), "kiln", ...options.argv],
             ];
       const spec = {
         file,

@@ -98,7 +98,8 @@ export function createHumanRenderer(
           return;
         case "item/completed":
           if (event.item.type !== "plan") renderItem(event.item);
-          lastWasFinal = event.item.type === "agentMessage";
+          // The plan is closed after the last message; it does not make that message any less final.
+          if (event.item.type !== "plan") lastWasFinal = event.item.type === "agentMessage";
           return;
         case "model/retrying":
           err(c.yellow(`Reconnecting... ${event.attempt}/${event.maxAttempts} (${event.error.message})`));

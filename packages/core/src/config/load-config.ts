@@ -160,7 +160,8 @@ function apiKeyFor(
   env: Record<string, string | undefined>,
 ): { apiKey: string | undefined; apiKeyEnv: string | undefined } {
   if (providerId === "openai" && provider.env_key === "OPENAI_API_KEY") {
-    const key = env.OPENAI_API_KEY || env.CODEX_API_KEY;
+    // CODEX_API_KEY wins, as in `codex exec`: it is how @openai/codex-sdk passes an explicit key.
+    const key = env.CODEX_API_KEY || env.OPENAI_API_KEY;
     return { apiKey: key, apiKeyEnv: "OPENAI_API_KEY" };
   }
   if (provider.env_key === undefined) return { apiKey: undefined, apiKeyEnv: undefined };

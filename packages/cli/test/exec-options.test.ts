@@ -1,0 +1,180 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type FakeModelServer, createTempGitRepo, startFakeModelServer } from "@kiln/test-support";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type KilnEnv, kilnEnv, runKiln } from "./run-kiln.ts";
+
+let server: FakeModelServer;
+let home: KilnEnv;
+
+beforeEach(async () => {
+  server = await startFakeModelServer({ scenario: { steps: [] } });
+  home = await kilnEnv(server.url);
+});
+
+afterEach(async () => {
+  await server.close();
+  await home.cleanup();
+});
+
+describe("kiln exec on the Chat Completions wire", () => {
+  it("runs commands and patches through an OpenAI-compatible provider configured in config.toml", async () => {
+    const repo = await createTempGitRepo({ "hello.txt": "hello\n" });
+    try {
+      await writeFile(
+        join(home.home, "config.toml"),
+        `model = "llama3"\nmodel_provider = "local"\n\n[model_providers.local]\nbase_url = "${server.url}"\nwire_api = "chat"\nenv_key = "LOCAL_KEY"\n`,
+      );
+      server.setScenario({
+        steps: [
+          { output: [{ type: "exec_command", cmd: "cat hello.txt" }] },
+          { output: [{ type: "apply_patch", patch: "*** Begin Patch\n*** Update File: hello.txt\n-hello\n+hello, world\n*** End Patch\n" }] },
+          { output: [{ type: "message", text: "Updated hello.txt." }] },
+        ],
+      });
+      const run = await runKiln(["exec", "--json", "greet the world"], { cwd: repo.dir, env: { ...home.env, LOCAL_KEY: "local-secret" } });
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      expect(await readFile(join(repo.dir, "hello.txt"), "utf8")).toBe("hello, world\n");
+      expect(server.requests.map((r) => r.path)).toEqual(["/v1/chat/completions", "/v1/chat/completions", "/v1/chat/completions"]);
+      expect(server.requests[0]?.headers.authorization).toBe("Bearer local-secret");
+      const last = server.requests[2]?.body as { messages: { role: string; content: string | null; tool_call_id?: string }[] };
+      expect(last.messages.map((m) => m.role)).toEqual(["system", "system", "user", "user", "assistant", "tool", "assistant", "tool"]);
+      expect(last.messages.at(-1)?.content).toBe("Success. Updated the following files:\nM hello.txt\n");
+    } finally {
+      await repo.cleanup();
+    }
+  });
+});
+
+describe("kiln exec options", () => {
+  it("reads the prompt from standard input and writes the last message to -o", async () => {
+    const repo = await createTempGitRepo({ "a.txt": "a\n" });
+    try {
+      server.setScenario({ steps: [{ output: [{ type: "message", text: "Answer from stdin." }] }] });
+      const run = await runKiln(["exec", "-o", "last.txt", "-"], { cwd: repo.dir, env: home.env, stdin: "prompt on stdin\n" });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe("Answer from stdin.\n");
+      expect(run.stderr).toContain("Answer from stdin.");
+      expect(await readFile(join(repo.dir, "last.txt"), "utf8")).toBe("Answer from stdin.\n");
+      const body = server.requests[0]?.body as { input: { role: string; content: { text: string }[] }[] };
+      expect(body.input.at(-1)?.content[0]?.text).toBe("prompt on stdin");
+    } finally {
+      await repo.cleanup();
+    }
+  });
+
+  it("streams human-readable progress: commands with output and exit codes, patches as diffs", async () => {
+    const repo = await createTempGitRepo({ "a.txt": "one\n" });
+    try {
+      server.setScenario({
+        steps: [
+          { output: [{ type: "exec_command", cmd: "cat a.txt" }] },
+          { output: [{ type: "apply_patch", patch: "*** Begin Patch\n*** Update File: a.txt\n-one\n+two\n*** End Patch\n" }] },
+          { output: [{ type: "update_plan", plan: [{ step: "Change a.txt", status: "completed" }] }] },
+          { output: [{ type: "message", text: "Done." }] },
+        ],
+      });
+      const run = await runKiln(["exec", "change a.txt"], { cwd: repo.dir, env: home.env });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe("Done.\n");
+      expect(run.stderr).toContain("exec cat a.txt");
+      expect(run.stderr).toMatch(/ {2}one\n {2}✓ exit 0 in \d+ ms/);
+      expect(run.stderr).toContain("✓ apply_patch M a.txt");
+      expect(run.stderr).toContain("  -one");
+      expect(run.stderr).toContain("  +two");
+      expect(run.stderr).toContain("[x] Change a.txt");
+      expect(run.stderr).toMatch(/tokens used: [\d,]+/);
+    } finally {
+      await repo.cleanup();
+    }
+  });
+
+  it("keeps a long command running in the background and continues it with write_stdin, in a PTY", async () => {
+    const repo = await createTempGitRepo({ "a.txt": "a\n" });
+    try {
+      server.setScenario({
+        steps: [
+          { output: [{ type: "exec_command", cmd: "tty >/dev/null && echo has-tty; read line; echo got:$line", tty: true, yield_time_ms: 300 }] },
+          { output: [{ type: "write_stdin", session_id: 1000, chars: "ping\n", yield_time_ms: 2000 }] },
+          { output: [{ type: "message", text: "Talked to it." }] },
+        ],
+      });
+      const run = await runKiln(["exec", "--json", "talk"], { cwd: repo.dir, env: home.env });
+      expect(run.code).toBe(0);
+      const outputs = server.requests.slice(1).map((r) =>
+        (r.body as { input: { type: string; output?: string }[] }).input.filter((i) => i.type === "function_call_output").at(-1)?.output,
+      );
+      expect(outputs[0]).toMatch(/^Process running with session ID 1000\n[\s\S]*has-tty/);
+      expect(outputs[1]).toMatch(/^Exit code: 0\n[\s\S]*got:ping/);
+    } finally {
+      await repo.cleanup();
+    }
+  });
+});
+
+describe("bad usage exits 2 with a message that says what to do", () => {
+  it.each([
+    [["exec", "--sandbox", "wide-open", "hi"], /--sandbox: "wide-open" is not one of read-only, workspace-write, danger-full-access/],
+    [["exec", "--frobnicate", "hi"], /unknown option --frobnicate/],
+    [["exec", "one", "two"], /expected one prompt/],
+    [["exec", "resume"], /resume needs a thread id or --last/],
+    [["exec", "-c", "approval_policy=sometimes", "hi"], /-c approval_policy=sometimes: key "approval_policy"/],
+    [["exec", "--profile", "nope", "hi"], /profile "nope" is not defined/],
+    [["exec", "resume", "thr_bogus", "hi"], /"thr_bogus" is not a thread id/],
+    [["frobnicate"], /unknown command "frobnicate"/],
+  ])("kiln %j", async (args, message) => {
+    const repo = await createTempGitRepo({ "a.txt": "a\n" });
+    try {
+      const run = await runKiln(args, { cwd: repo.dir, env: home.env });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+      expect(server.requests).toHaveLength(0);
+    } finally {
+      await repo.cleanup();
+    }
+  });
+
+  it("refuses to run outside a git repository unless --skip-git-repo-check is given", async () => {
+    const { mkdtemp, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const dir = await mkdtemp(join(tmpdir(), "kiln-nogit-"));
+    try {
+      const refused = await runKiln(["exec", "hi"], { cwd: dir, env: home.env });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/not inside a git repository.*--skip-git-repo-check/);
+      server.setScenario({ steps: [{ output: [{ type: "message", text: "ok" }] }] });
+      const allowed = await runKiln(["exec", "--skip-git-repo-check", "hi"], { cwd: dir, env: home.env });
+      expect(allowed.code).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("names the file and the key of a bad config.toml value", async () => {
+    const repo = await createTempGitRepo({ "a.txt": "a\n" });
+    try {
+      await writeFile(join(home.home, "config.toml"), 'sandbox_mode = "everything"\n');
+      const run = await runKiln(["exec", "hi"], { cwd: repo.dir, env: home.env });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(join(home.home, "config.toml"));
+      expect(run.stderr).toContain('key "sandbox_mode"');
+      expect(run.stderr).toContain('(found "everything")');
+    } finally {
+      await repo.cleanup();
+    }
+  });
+
+  it("says which variable to set when the API key is missing", async () => {
+    const repo = await createTempGitRepo({ "a.txt": "a\n" });
+    try {
+      const { OPENAI_API_KEY: _, ...env } = home.env;
+      const run = await runKiln(["exec", "hi"], { cwd: repo.dir, env });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/OPENAI_API_KEY is not set: export OPENAI_API_KEY=<your key>/);
+    } finally {
+      await repo.cleanup();
+    }
+  });
+});
