@@ -8,7 +8,14 @@ import { build } from "esbuild";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const packages = ["protocol", "sandbox", "core", "test-support", "cli"];
 const aliases = Object.fromEntries(packages.map((p) => [`@kiln/${p}`, `${root}packages/${p}/src/index.ts`]));
-const common = { platform: "node", target: "node20", format: "esm", sourcemap: "linked", logLevel: "warning", loader: { ".md": "text" } };
+const common = {
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  sourcemap: "linked",
+  logLevel: "warning",
+  loader: { ".md": "text" },
+};
 /** Native or self-locating modules stay out of bundles. */
 const nativeExternal = ["node-pty", "better-sqlite3", "@openai/codex-sdk"];
 const banner = {

@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { cwd: root, stdio: "inherit", ...opts }).status ?? 1;
+const run = (cmd, args, opts = {}) =>
+  spawnSync(cmd, args, { cwd: root, stdio: "inherit", ...opts }).status ?? 1;
 
 if (!existsSync(`${root}node_modules`)) {
   if (run("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"]) !== 0) process.exit(1);
@@ -35,11 +36,19 @@ if (extra.length === 0) {
 mkdirSync(`${root}test-output`, { recursive: true });
 const report = `${root}test-output/vitest.json`;
 console.log("\n== vitest");
-run("npx", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...extra]);
+run("npx", [
+  "vitest",
+  "run",
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile.json=${report}`,
+  ...extra,
+]);
 if (existsSync(report)) {
   const result = JSON.parse(readFileSync(report, "utf8"));
   passed += result.numPassedTests ?? 0;
-  failed += (result.numFailedTests ?? 0) + (result.numFailedTestSuites ?? 0) - countSuitesWithFailedTests(result);
+  failed +=
+    (result.numFailedTests ?? 0) + (result.numFailedTestSuites ?? 0) - countSuitesWithFailedTests(result);
 } else {
   failed++;
 }

@@ -33,7 +33,10 @@ export async function runDoctor(io: CliIo): Promise<number> {
     checks.push({
       name: "api key",
       ok: config.apiKeyEnv === undefined || config.apiKey !== undefined,
-      detail: config.apiKeyEnv === undefined ? "the provider needs no key" : `${config.apiKeyEnv} ${config.apiKey === undefined ? "is not set" : "is set"}`,
+      detail:
+        config.apiKeyEnv === undefined
+          ? "the provider needs no key"
+          : `${config.apiKeyEnv} ${config.apiKey === undefined ? "is not set" : "is set"}`,
       fix: config.apiKeyEnv === undefined ? undefined : `export ${config.apiKeyEnv}=<your key>`,
     });
   } catch (error) {

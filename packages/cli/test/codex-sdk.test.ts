@@ -1,7 +1,7 @@
 // Kiln as a drop-in for the `codex` binary under the official @openai/codex-sdk.
 import { fileURLToPath } from "node:url";
+import { createTempGitRepo, type FakeModelServer, startFakeModelServer } from "@kiln/test-support";
 import { Codex } from "@openai/codex-sdk";
-import { type FakeModelServer, createTempGitRepo, startFakeModelServer } from "@kiln/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type KilnEnv, kilnEnv } from "./run-kiln.ts";
 
@@ -27,15 +27,18 @@ describe("@openai/codex-sdk with codexPathOverride: ./kiln", () => {
       server.setScenario({
         steps: [
           {
-            output: [
-              { type: "exec_command", cmd: "cat notes.txt" },
-            ],
+            output: [{ type: "exec_command", cmd: "cat notes.txt" }],
           },
           { output: [{ type: "message", text: "The file says one." }] },
           { output: [{ type: "message", text: "You asked about notes.txt before." }] },
         ],
       });
-      const codex = new Codex({ codexPathOverride: KILN, baseUrl: server.url, apiKey: "sdk-key", env: home.env });
+      const codex = new Codex({
+        codexPathOverride: KILN,
+        baseUrl: server.url,
+        apiKey: "sdk-key",
+        env: home.env,
+      });
       const thread = codex.startThread({
         workingDirectory: repo.dir,
         sandboxMode: "workspace-write",
@@ -47,8 +50,16 @@ describe("@openai/codex-sdk with codexPathOverride: ./kiln", () => {
       const first = await thread.run("what does notes.txt say?");
       expect(first.finalResponse).toBe("The file says one.");
       expect(first.items.map((i) => i.type)).toEqual(["command_execution", "agent_message"]);
-      expect(first.items[0]).toMatchObject({ type: "command_execution", command: "cat notes.txt", exit_code: 0, status: "completed" });
-      expect(first.usage).toMatchObject({ input_tokens: expect.any(Number), output_tokens: expect.any(Number) });
+      expect(first.items[0]).toMatchObject({
+        type: "command_execution",
+        command: "cat notes.txt",
+        exit_code: 0,
+        status: "completed",
+      });
+      expect(first.usage).toMatchObject({
+        input_tokens: expect.any(Number),
+        output_tokens: expect.any(Number),
+      });
       expect(thread.id).toMatch(/^thr_/);
 
       const firstRequest = server.requests[0];
@@ -58,8 +69,12 @@ describe("@openai/codex-sdk with codexPathOverride: ./kiln", () => {
       const resumed = codex.resumeThread(thread.id ?? "", { workingDirectory: repo.dir, model: "gpt-sdk" });
       const second = await resumed.run("what did I ask before?");
       expect(second.finalResponse).toBe("You asked about notes.txt before.");
-      const last = server.requests.at(-1)?.body as { input: { type: string; role?: string; content?: { text: string }[] }[] };
-      const userTexts = last.input.filter((i) => i.type === "message" && i.role === "user").map((i) => i.content?.[0]?.text);
+      const last = server.requests.at(-1)?.body as {
+        input: { type: string; role?: string; content?: { text: string }[] }[];
+      };
+      const userTexts = last.input
+        .filter((i) => i.type === "message" && i.role === "user")
+        .map((i) => i.content?.[0]?.text);
       expect(userTexts.slice(-2)).toEqual(["what does notes.txt say?", "what did I ask before?"]);
     } finally {
       await repo.cleanup();
@@ -96,7 +111,9 @@ describe("@openai/codex-sdk with codexPathOverride: ./kiln", () => {
   it("surfaces a failed turn as an error thrown by thread.run", async () => {
     const repo = await createTempGitRepo({ "a.txt": "a\n" });
     try {
-      server.setScenario({ steps: [{ fault: { type: "http", status: 400, body: { error: { message: "no such model" } } } }] });
+      server.setScenario({
+        steps: [{ fault: { type: "http", status: 400, body: { error: { message: "no such model" } } } }],
+      });
       const codex = new Codex({ codexPathOverride: KILN, baseUrl: server.url, apiKey: "k", env: home.env });
       const thread = codex.startThread({ workingDirectory: repo.dir });
       await expect(thread.run("hi")).rejects.toThrow(/no such model/);

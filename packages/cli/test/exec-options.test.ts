@@ -1,6 +1,6 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type FakeModelServer, createTempGitRepo, startFakeModelServer } from "@kiln/test-support";
+import { createTempGitRepo, type FakeModelServer, startFakeModelServer } from "@kiln/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type KilnEnv, kilnEnv, runKiln } from "./run-kiln.ts";
 
@@ -28,18 +28,43 @@ describe("kiln exec on the Chat Completions wire", () => {
       server.setScenario({
         steps: [
           { output: [{ type: "exec_command", cmd: "cat hello.txt" }] },
-          { output: [{ type: "apply_patch", patch: "*** Begin Patch\n*** Update File: hello.txt\n-hello\n+hello, world\n*** End Patch\n" }] },
+          {
+            output: [
+              {
+                type: "apply_patch",
+                patch: "*** Begin Patch\n*** Update File: hello.txt\n-hello\n+hello, world\n*** End Patch\n",
+              },
+            ],
+          },
           { output: [{ type: "message", text: "Updated hello.txt." }] },
         ],
       });
-      const run = await runKiln(["exec", "--json", "greet the world"], { cwd: repo.dir, env: { ...home.env, LOCAL_KEY: "local-secret" } });
+      const run = await runKiln(["exec", "--json", "greet the world"], {
+        cwd: repo.dir,
+        env: { ...home.env, LOCAL_KEY: "local-secret" },
+      });
       expect(run.stderr).toBe("");
       expect(run.code).toBe(0);
       expect(await readFile(join(repo.dir, "hello.txt"), "utf8")).toBe("hello, world\n");
-      expect(server.requests.map((r) => r.path)).toEqual(["/v1/chat/completions", "/v1/chat/completions", "/v1/chat/completions"]);
+      expect(server.requests.map((r) => r.path)).toEqual([
+        "/v1/chat/completions",
+        "/v1/chat/completions",
+        "/v1/chat/completions",
+      ]);
       expect(server.requests[0]?.headers.authorization).toBe("Bearer local-secret");
-      const last = server.requests[2]?.body as { messages: { role: string; content: string | null; tool_call_id?: string }[] };
-      expect(last.messages.map((m) => m.role)).toEqual(["system", "system", "user", "user", "assistant", "tool", "assistant", "tool"]);
+      const last = server.requests[2]?.body as {
+        messages: { role: string; content: string | null; tool_call_id?: string }[];
+      };
+      expect(last.messages.map((m) => m.role)).toEqual([
+        "system",
+        "system",
+        "user",
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+        "tool",
+      ]);
       expect(last.messages.at(-1)?.content).toBe("Success. Updated the following files:\nM hello.txt\n");
     } finally {
       await repo.cleanup();
@@ -52,7 +77,11 @@ describe("kiln exec options", () => {
     const repo = await createTempGitRepo({ "a.txt": "a\n" });
     try {
       server.setScenario({ steps: [{ output: [{ type: "message", text: "Answer from stdin." }] }] });
-      const run = await runKiln(["exec", "-o", "last.txt", "-"], { cwd: repo.dir, env: home.env, stdin: "prompt on stdin\n" });
+      const run = await runKiln(["exec", "-o", "last.txt", "-"], {
+        cwd: repo.dir,
+        env: home.env,
+        stdin: "prompt on stdin\n",
+      });
       expect(run.code).toBe(0);
       expect(run.stdout).toBe("Answer from stdin.\n");
       expect(run.stderr).toContain("Answer from stdin.");
@@ -70,7 +99,14 @@ describe("kiln exec options", () => {
       server.setScenario({
         steps: [
           { output: [{ type: "exec_command", cmd: "cat a.txt" }] },
-          { output: [{ type: "apply_patch", patch: "*** Begin Patch\n*** Update File: a.txt\n-one\n+two\n*** End Patch\n" }] },
+          {
+            output: [
+              {
+                type: "apply_patch",
+                patch: "*** Begin Patch\n*** Update File: a.txt\n-one\n+two\n*** End Patch\n",
+              },
+            ],
+          },
           { output: [{ type: "update_plan", plan: [{ step: "Change a.txt", status: "completed" }] }] },
           { output: [{ type: "message", text: "Done." }] },
         ],
@@ -95,16 +131,30 @@ describe("kiln exec options", () => {
     try {
       server.setScenario({
         steps: [
-          { output: [{ type: "exec_command", cmd: "tty >/dev/null && echo has-tty; read line; echo got:$line", tty: true, yield_time_ms: 300 }] },
+          {
+            output: [
+              {
+                type: "exec_command",
+                cmd: "tty >/dev/null && echo has-tty; read line; echo got:$line",
+                tty: true,
+                yield_time_ms: 300,
+              },
+            ],
+          },
           { output: [{ type: "write_stdin", session_id: 1000, chars: "ping\n", yield_time_ms: 2000 }] },
           { output: [{ type: "message", text: "Talked to it." }] },
         ],
       });
       const run = await runKiln(["exec", "--json", "talk"], { cwd: repo.dir, env: home.env });
       expect(run.code).toBe(0);
-      const outputs = server.requests.slice(1).map((r) =>
-        (r.body as { input: { type: string; output?: string }[] }).input.filter((i) => i.type === "function_call_output").at(-1)?.output,
-      );
+      const outputs = server.requests
+        .slice(1)
+        .map(
+          (r) =>
+            (r.body as { input: { type: string; output?: string }[] }).input
+              .filter((i) => i.type === "function_call_output")
+              .at(-1)?.output,
+        );
       expect(outputs[0]).toMatch(/^Process running with session ID 1000\n[\s\S]*has-tty/);
       expect(outputs[1]).toMatch(/^Exit code: 0\n[\s\S]*got:ping/);
     } finally {
@@ -115,11 +165,17 @@ describe("kiln exec options", () => {
 
 describe("bad usage exits 2 with a message that says what to do", () => {
   it.each([
-    [["exec", "--sandbox", "wide-open", "hi"], /--sandbox: "wide-open" is not one of read-only, workspace-write, danger-full-access/],
+    [
+      ["exec", "--sandbox", "wide-open", "hi"],
+      /--sandbox: "wide-open" is not one of read-only, workspace-write, danger-full-access/,
+    ],
     [["exec", "--frobnicate", "hi"], /unknown option --frobnicate/],
     [["exec", "one", "two"], /expected one prompt/],
     [["exec", "resume"], /resume needs a thread id or --last/],
-    [["exec", "-c", "approval_policy=sometimes", "hi"], /-c approval_policy=sometimes: key "approval_policy"/],
+    [
+      ["exec", "-c", "approval_policy=sometimes", "hi"],
+      /-c approval_policy=sometimes: key "approval_policy"/,
+    ],
     [["exec", "--profile", "nope", "hi"], /profile "nope" is not defined/],
     [["exec", "resume", "thr_bogus", "hi"], /"thr_bogus" is not a thread id/],
     [["frobnicate"], /unknown command "frobnicate"/],

@@ -1,6 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { type FakeModelServer, createTempGitRepo, loadScenario, startFakeModelServer } from "@kiln/test-support";
+import {
+  createTempGitRepo,
+  type FakeModelServer,
+  loadScenario,
+  startFakeModelServer,
+} from "@kiln/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type KilnEnv, kilnEnv, runKiln } from "./run-kiln.ts";
 
@@ -21,14 +26,21 @@ afterEach(async () => {
 
 describe("kiln exec --json", () => {
   it("fixes a failing test in a real git repository, inside the sandbox, and prints Codex-compatible events", async () => {
-    const files = JSON.parse(await readFile(`${scenarios}fix-failing-test.repo.json`, "utf8")) as Record<string, string>;
+    const files = JSON.parse(await readFile(`${scenarios}fix-failing-test.repo.json`, "utf8")) as Record<
+      string,
+      string
+    >;
     const repo = await createTempGitRepo(files);
     try {
       server.setScenario(await loadScenario(`${scenarios}fix-failing-test.json`));
       const run = await runKiln(["exec", "--json", "fix the failing test"], { cwd: repo.dir, env: home.env });
       expect(run.stderr).toBe("");
       expect(run.code).toBe(0);
-      expect(run.events.map((e) => (e.type.startsWith("item.") && "item" in e ? `${e.type}:${e.item.type}` : e.type))).toEqual([
+      expect(
+        run.events.map((e) =>
+          e.type.startsWith("item.") && "item" in e ? `${e.type}:${e.item.type}` : e.type,
+        ),
+      ).toEqual([
         "thread.started",
         "turn.started",
         "item.completed:reasoning",
@@ -42,18 +54,33 @@ describe("kiln exec --json", () => {
         "item.completed:agent_message",
         "turn.completed",
       ]);
-      const commands = run.events.filter((e) => e.type === "item.completed" && e.item.type === "command_execution");
-      expect(commands.map((e) => (e.type === "item.completed" && e.item.type === "command_execution" ? e.item.exit_code : null))).toEqual([1, 0]);
+      const commands = run.events.filter(
+        (e) => e.type === "item.completed" && e.item.type === "command_execution",
+      );
+      expect(
+        commands.map((e) =>
+          e.type === "item.completed" && e.item.type === "command_execution" ? e.item.exit_code : null,
+        ),
+      ).toEqual([1, 0]);
       const last = commands[1];
-      expect(last?.type === "item.completed" && last.item.type === "command_execution" && last.item.aggregated_output).toContain("all tests passed");
+      expect(
+        last?.type === "item.completed" &&
+          last.item.type === "command_execution" &&
+          last.item.aggregated_output,
+      ).toContain("all tests passed");
       expect(await readFile(`${repo.dir}/sum.js`, "utf8")).toContain("return a + b;");
       expect(await repo.git("status", "--porcelain")).toBe(" M sum.js\n");
 
       // The model saw the tool results in the Responses wire shape.
       expect(server.requests).toHaveLength(4);
-      const second = server.requests[1]?.body as { input: { type: string; output?: string }[]; tools: { name: string; type: string }[] };
+      const second = server.requests[1]?.body as {
+        input: { type: string; output?: string }[];
+        tools: { name: string; type: string }[];
+      };
       const output = second.input.find((i) => i.type === "function_call_output");
-      expect(output?.output).toMatch(/^Exit code: 1\nWall time: [\d.]+ seconds\nOutput:\n[\s\S]*AssertionError/);
+      expect(output?.output).toMatch(
+        /^Exit code: 1\nWall time: [\d.]+ seconds\nOutput:\n[\s\S]*AssertionError/,
+      );
       expect(second.tools.map((t) => `${t.type}:${t.name}`)).toEqual([
         "function:exec_command",
         "function:write_stdin",
@@ -76,8 +103,14 @@ describe("kiln exec --json", () => {
     try {
       server.setScenario({
         steps: [
-          { output: [{ type: "exec_command", cmd: "ls" }], usage: { input_tokens: 100, cached_tokens: 40, output_tokens: 10, reasoning_tokens: 3 } },
-          { output: [{ type: "message", text: "Done." }], usage: { input_tokens: 200, cached_tokens: 100, output_tokens: 5 } },
+          {
+            output: [{ type: "exec_command", cmd: "ls" }],
+            usage: { input_tokens: 100, cached_tokens: 40, output_tokens: 10, reasoning_tokens: 3 },
+          },
+          {
+            output: [{ type: "message", text: "Done." }],
+            usage: { input_tokens: 200, cached_tokens: 100, output_tokens: 5 },
+          },
         ],
       });
       const run = await runKiln(["exec", "--json", "list files"], { cwd: repo.dir, env: home.env });
@@ -135,7 +168,10 @@ describe("model faults", () => {
       expect(run.code).toBe(1);
       expect(server.requests).toHaveLength(6);
       expect(run.events.filter((e) => e.type === "error")).toHaveLength(5);
-      expect(run.events.at(-1)).toEqual({ type: "turn.failed", error: { message: expect.stringContaining("HTTP 500") } });
+      expect(run.events.at(-1)).toEqual({
+        type: "turn.failed",
+        error: { message: expect.stringContaining("HTTP 500") },
+      });
     } finally {
       await repo.cleanup();
     }
@@ -144,11 +180,16 @@ describe("model faults", () => {
   it("retries a response.failed with a server_error code, then fails the turn with its message", async () => {
     const repo = await createTempGitRepo({ "a.txt": "a\n" });
     try {
-      server.setScenario({ steps: [{ fault: { type: "response_failed", message: "the model overloaded" }, repeat: 6 }] });
+      server.setScenario({
+        steps: [{ fault: { type: "response_failed", message: "the model overloaded" }, repeat: 6 }],
+      });
       const run = await runKiln(["exec", "--json", "hi"], { cwd: repo.dir, env: home.env });
       expect(run.code).toBe(1);
       expect(server.requests).toHaveLength(6);
-      expect(run.events.at(-1)).toEqual({ type: "turn.failed", error: { message: expect.stringContaining("the model overloaded") } });
+      expect(run.events.at(-1)).toEqual({
+        type: "turn.failed",
+        error: { message: expect.stringContaining("the model overloaded") },
+      });
     } finally {
       await repo.cleanup();
     }
@@ -157,7 +198,17 @@ describe("model faults", () => {
   it("does not retry a request the provider rejects (HTTP 400)", async () => {
     const repo = await createTempGitRepo({ "a.txt": "a\n" });
     try {
-      server.setScenario({ steps: [{ fault: { type: "http", status: 400, body: { error: { message: "bad tool schema", type: "invalid_request_error" } } } }] });
+      server.setScenario({
+        steps: [
+          {
+            fault: {
+              type: "http",
+              status: 400,
+              body: { error: { message: "bad tool schema", type: "invalid_request_error" } },
+            },
+          },
+        ],
+      });
       const run = await runKiln(["exec", "--json", "hi"], { cwd: repo.dir, env: home.env });
       expect(run.code).toBe(1);
       expect(server.requests).toHaveLength(1);
@@ -176,7 +227,10 @@ describe("model faults", () => {
       server.setScenario({ steps: [{ ...hello, chunkDelayMs: 30 }] });
       const run = await runKiln(["exec", "--json", "hi"], { cwd: repo.dir, env: home.env });
       expect(run.code).toBe(0);
-      expect(run.events.at(-2)).toEqual({ type: "item.completed", item: { id: "item_0", type: "agent_message", text: "Hello." } });
+      expect(run.events.at(-2)).toEqual({
+        type: "item.completed",
+        item: { id: "item_0", type: "agent_message", text: "Hello." },
+      });
     } finally {
       await repo.cleanup();
     }

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
-import { type FakeModelServer, createTempGitRepo, startFakeModelServer } from "@kiln/test-support";
+import { createTempGitRepo, type FakeModelServer, startFakeModelServer } from "@kiln/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type KilnEnv, finish, kilnEnv, runKiln, startKiln } from "./run-kiln.ts";
+import { finish, type KilnEnv, kilnEnv, runKiln, startKiln } from "./run-kiln.ts";
 
 let server: FakeModelServer;
 let home: KilnEnv;
@@ -47,16 +47,29 @@ describe("kiln exec resume after SIGKILL", () => {
       server.setScenario({ steps: [...killScenario, { output: [{ type: "message", text: "Resumed." }] }] });
       const threadId = await killMidTurn(repo.dir);
 
-      const resumed = await runKiln(["exec", "--json", "resume", threadId, "go on"], { cwd: repo.dir, env: home.env });
+      const resumed = await runKiln(["exec", "--json", "resume", threadId, "go on"], {
+        cwd: repo.dir,
+        env: home.env,
+      });
       expect(resumed.stderr).toBe("");
       expect(resumed.code).toBe(0);
       expect(resumed.events[0]).toEqual({ type: "thread.started", thread_id: threadId });
       // The turn the crash cut off is closed quietly: a Codex SDK client sees one clean turn.
-      expect(resumed.events.map((e) => e.type)).toEqual(["thread.started", "turn.started", "item.completed", "turn.completed"]);
-      expect(resumed.events[2]).toEqual({ type: "item.completed", item: { id: "item_0", type: "agent_message", text: "Resumed." } });
+      expect(resumed.events.map((e) => e.type)).toEqual([
+        "thread.started",
+        "turn.started",
+        "item.completed",
+        "turn.completed",
+      ]);
+      expect(resumed.events[2]).toEqual({
+        type: "item.completed",
+        item: { id: "item_0", type: "agent_message", text: "Resumed." },
+      });
       expect(await readFile(`${repo.dir}/count.txt`, "utf8")).toBe("ran\n");
 
-      const last = server.requests.at(-1)?.body as { input: { type: string; output?: string; content?: { text: string }[] }[] };
+      const last = server.requests.at(-1)?.body as {
+        input: { type: string; output?: string; content?: { text: string }[] }[];
+      };
       const outputs = last.input.filter((i) => i.type === "function_call_output").map((i) => i.output ?? "");
       expect(outputs).toHaveLength(2);
       expect(outputs[0]).toMatch(/^Exit code: 0/);
@@ -71,11 +84,18 @@ describe("kiln exec resume after SIGKILL", () => {
   it("continues the cut-off turn itself when no prompt is given", async () => {
     const repo = await createTempGitRepo({ "README.md": "hi\n" });
     try {
-      server.setScenario({ steps: [...killScenario, { output: [{ type: "message", text: "Carried on." }] }] });
+      server.setScenario({
+        steps: [...killScenario, { output: [{ type: "message", text: "Carried on." }] }],
+      });
       await killMidTurn(repo.dir);
       const resumed = await runKiln(["exec", "--json", "resume", "--last"], { cwd: repo.dir, env: home.env });
       expect(resumed.code).toBe(0);
-      expect(resumed.events.map((e) => e.type)).toEqual(["thread.started", "turn.started", "item.completed", "turn.completed"]);
+      expect(resumed.events.map((e) => e.type)).toEqual([
+        "thread.started",
+        "turn.started",
+        "item.completed",
+        "turn.completed",
+      ]);
       expect(await readFile(`${repo.dir}/count.txt`, "utf8")).toBe("ran\n");
       expect(server.requests).toHaveLength(3);
     } finally {

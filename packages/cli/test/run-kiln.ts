@@ -45,7 +45,10 @@ export async function kilnEnv(modelUrl: string): Promise<KilnEnv> {
 }
 
 /** Starts `kiln ARGS` in `cwd`. */
-export function startKiln(args: string[], options: { cwd: string; env: Record<string, string>; stdin?: string }): ChildProcess {
+export function startKiln(
+  args: string[],
+  options: { cwd: string; env: Record<string, string>; stdin?: string },
+): ChildProcess {
   const child = spawn(process.execPath, [KILN_BIN, ...args], {
     cwd: options.cwd,
     env: options.env,
@@ -77,6 +80,9 @@ export function finish(child: ChildProcess): Promise<KilnRun> {
 }
 
 /** Runs `kiln ARGS` to completion. */
-export function runKiln(args: string[], options: { cwd: string; env: Record<string, string>; stdin?: string }): Promise<KilnRun> {
+export function runKiln(
+  args: string[],
+  options: { cwd: string; env: Record<string, string>; stdin?: string },
+): Promise<KilnRun> {
   return finish(startKiln(args, options));
 }

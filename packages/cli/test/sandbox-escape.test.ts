@@ -3,10 +3,10 @@
 // gets an error it can read.
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
-import { type Server, createServer } from "node:net";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type FakeModelServer, createTempGitRepo, startFakeModelServer } from "@kiln/test-support";
+import { createTempGitRepo, type FakeModelServer, startFakeModelServer } from "@kiln/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type KilnEnv, kilnEnv, runKiln } from "./run-kiln.ts";
 
@@ -55,7 +55,10 @@ describe("the sandbox holds against escape attempts", () => {
           { output: attempts.map((cmd) => ({ type: "exec_command" as const, cmd })) },
           {
             output: [
-              { type: "apply_patch", patch: "*** Begin Patch\n*** Add File: link/patched.txt\n+pwned\n*** End Patch\n" },
+              {
+                type: "apply_patch",
+                patch: "*** Begin Patch\n*** Add File: link/patched.txt\n+pwned\n*** End Patch\n",
+              },
             ],
           },
           { output: [{ type: "message", text: "I could not get out." }] },
@@ -75,17 +78,20 @@ describe("the sandbox holds against escape attempts", () => {
       expect(commands[0]?.aggregated_output).toMatch(/Read-only file system|Permission denied/);
       expect(commands[1]?.aggregated_output).toMatch(/Read-only file system|Permission denied|No such file/);
       expect(commands[2]?.aggregated_output).toMatch(/Permission denied/);
-      expect(commands[3]?.aggregated_output).toMatch(/Connection refused|Network is unreachable|Cannot assign/);
-      expect(commands[4]?.aggregated_output).toMatch(/No such file or directory|Read-only file system|Permission denied/);
+      expect(commands[3]?.aggregated_output).toMatch(
+        /Connection refused|Network is unreachable|Cannot assign/,
+      );
+      expect(commands[4]?.aggregated_output).toMatch(
+        /No such file or directory|Read-only file system|Permission denied/,
+      );
       expect(commands[5]?.aggregated_output).toMatch(/No such file or directory|Permission denied/);
       expect(run.stdout).not.toContain("TOP-SECRET-VALUE");
       expect(run.stdout).not.toMatch(/root:[^:\n]*:\d+:/);
 
       const patch = run.events.find((e) => e.type === "item.completed" && e.item.type === "file_change");
       expect(patch).toMatchObject({ item: { status: "failed" } });
-      const patchOutput = (server.requests[2]?.body as { input: { type: string; output?: string }[] }).input.find(
-        (i) => i.type === "custom_tool_call_output",
-      );
+      const patchRequest = server.requests[2]?.body as { input: { type: string; output?: string }[] };
+      const patchOutput = patchRequest.input.find((i) => i.type === "custom_tool_call_output");
       expect(patchOutput?.output).toMatch(/outside the workspace/);
 
       expect(connections).toBe(0);

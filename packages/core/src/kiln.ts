@@ -6,9 +6,9 @@ import {
   type ApprovalPolicy,
   type CollaborationMode,
   KilnError,
+  newId,
   type SandboxMode,
   type ThreadInfo,
-  newId,
 } from "@kiln/protocol";
 import { createSandboxProvider, type SandboxProvider } from "@kiln/sandbox";
 import { AgentThread } from "./agent/agent-thread.ts";
@@ -63,7 +63,9 @@ export class Kiln {
       sandbox_mode: thread.sandbox,
       approval_policy: thread.approvalPolicy,
       mode: thread.mode,
-      ...(thread.networkAccess === undefined ? {} : { sandbox_workspace_write: { network_access: thread.networkAccess } }),
+      ...(thread.networkAccess === undefined
+        ? {}
+        : { sandbox_workspace_write: { network_access: thread.networkAccess } }),
     };
     const options: LoadConfigOptions = {
       cwd,
@@ -143,7 +145,11 @@ export class Kiln {
     >,
   ): AgentThread {
     const sandbox: SandboxProvider = createSandboxProvider(info.sandbox);
-    const writableRoots = [info.cwd, ...info.additionalDirectories, ...config.writableRoots.map((r) => resolve(info.cwd, r))];
+    const writableRoots = [
+      info.cwd,
+      ...info.additionalDirectories,
+      ...config.writableRoots.map((r) => resolve(info.cwd, r)),
+    ];
     const networkAccess = config.networkAccess;
     return new AgentThread({
       info,

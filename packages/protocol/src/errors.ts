@@ -80,7 +80,11 @@ export class KilnError extends Error {
   readonly details: Record<string, unknown> | undefined;
   readonly retryable: boolean;
 
-  constructor(code: ErrorCode, message: string, options?: { details?: Record<string, unknown>; cause?: unknown; retryable?: boolean }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { details?: Record<string, unknown>; cause?: unknown; retryable?: boolean },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "KilnError";
     this.code = code;

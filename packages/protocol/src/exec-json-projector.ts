@@ -45,7 +45,12 @@ export function createExecJsonProjector(): ExecJsonProjector {
             kind: c.kind,
             ...(c.diff === undefined ? {} : { diff: c.diff }),
           })),
-          status: item.status === "in_progress" ? "in_progress" : item.status === "completed" ? "completed" : "failed",
+          status:
+            item.status === "in_progress"
+              ? "in_progress"
+              : item.status === "completed"
+                ? "completed"
+                : "failed",
         };
       case "plan":
         return {
@@ -59,7 +64,12 @@ export function createExecJsonProjector(): ExecJsonProjector {
           type: "mcp_tool_call",
           server: item.server,
           tool: item.tool,
-          status: item.status === "in_progress" ? "in_progress" : item.status === "completed" ? "completed" : "failed",
+          status:
+            item.status === "in_progress"
+              ? "in_progress"
+              : item.status === "completed"
+                ? "completed"
+                : "failed",
           arguments: item.arguments,
           ...(item.result === undefined ? {} : { result: item.result }),
           ...(item.error === undefined ? {} : { error: { message: item.error } }),
@@ -84,7 +94,10 @@ export function createExecJsonProjector(): ExecJsonProjector {
     item.type === "mcpToolCall" ||
     item.type === "plan";
 
-  const itemEvent = (type: "item.started" | "item.updated" | "item.completed", item: ThreadItem): ExecEvent[] => {
+  const itemEvent = (
+    type: "item.started" | "item.updated" | "item.completed",
+    item: ThreadItem,
+  ): ExecEvent[] => {
     const projected = toExecItem(item);
     return projected === null ? [] : [{ type, item: projected }];
   };
@@ -123,7 +136,9 @@ export function createExecJsonProjector(): ExecJsonProjector {
               },
             ];
           }
-          return [{ type: "turn.failed", error: { message: event.error?.message ?? `turn ${event.status}` } }];
+          return [
+            { type: "turn.failed", error: { message: event.error?.message ?? `turn ${event.status}` } },
+          ];
         case "item/agentMessage/delta":
         case "item/reasoning/delta":
         case "item/commandExecution/outputDelta":

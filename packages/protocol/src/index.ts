@@ -1,6 +1,7 @@
 export * from "./errors.ts";
 export * from "./events.ts";
 export * from "./exec-json.ts";
+export * from "./exec-json-projector.ts";
 export * from "./history.ts";
 export * from "./ids.ts";
 export * from "./items.ts";
@@ -8,4 +9,3 @@ export * from "./policy.ts";
 export * from "./rollout.ts";
 export * from "./thread.ts";
 export * from "./usage.ts";
-export * from "./exec-json-projector.ts";

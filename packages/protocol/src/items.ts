@@ -27,7 +27,11 @@ export type PlanStep = z.infer<typeof PlanStep>;
 const base = { id: z.string() };
 
 /** What the user said. */
-export const UserMessageItem = z.object({ ...base, type: z.literal("userMessage"), content: z.array(InputPart) });
+export const UserMessageItem = z.object({
+  ...base,
+  type: z.literal("userMessage"),
+  content: z.array(InputPart),
+});
 /** What the agent said. */
 export const AgentMessageItem = z.object({ ...base, type: z.literal("agentMessage"), text: z.string() });
 /** A summary of the model's reasoning. */

@@ -131,6 +131,24 @@ describe("a bwrap sandbox", () => {
   });
 });
 
+describe("the sandbox's file descriptors", () => {
+  it("are only stdin, stdout and stderr, even while another session's PTY is open in Kiln", async () => {
+    const cwd = await freshWorkspace();
+    const terminal = await provider.spawn({
+      argv: ["bash", "-c", "echo ready; sleep 100"],
+      cwd,
+      policy: policy("workspace-write", [cwd]),
+      tty: true,
+    });
+    await waitForOutput(terminal, "ready");
+    const result = await run({ argv: ["ls", "/proc/self/fd"], cwd });
+    terminal.kill();
+    await terminal.exited;
+    // ls itself opens fd 3 to read the directory.
+    expect(result).toEqual({ output: "0\n1\n2\n3\n", status: { exitCode: 0, signal: null } });
+  });
+});
+
 describe("the sandbox's filesystem", () => {
   it("lets workspace-write commands write the workspace, and the host sees the file", async () => {
     const cwd = await freshWorkspace();

@@ -1,6 +1,6 @@
 // Readable progress for a person: everything on stderr, the agent's final message on stdout (so
 // `kiln exec "…" > answer.md` captures just the answer), as `codex exec` does.
-import { type EventEnvelope, type ThreadItem, assertNever } from "@kiln/protocol";
+import { assertNever, type EventEnvelope, type ThreadItem } from "@kiln/protocol";
 import pc from "picocolors";
 
 type Colors = ReturnType<typeof pc.createColors>;
@@ -41,14 +41,17 @@ export function createHumanRenderer(
         const output = clip(item.aggregatedOutput.trimEnd());
         if (output !== "") err(c.dim(output.replace(/^/gm, "  ")));
         const took = item.durationMs === null ? "" : ` in ${item.durationMs} ms`;
-        if (item.status === "in_progress") err(c.cyan(`  … still running as session ${item.sessionId}${took}`));
+        if (item.status === "in_progress")
+          err(c.cyan(`  … still running as session ${item.sessionId}${took}`));
         else if (item.exitCode === 0) err(c.green(`  ✓ exit 0${took}`));
         else err(c.red(`  ✗ exit ${item.exitCode ?? "?"}${took}`));
         return;
       }
       case "fileChange": {
         const mark = item.status === "completed" ? c.green("✓") : c.red("✗");
-        err(`${mark} ${c.bold("apply_patch")} ${item.changes.map((ch) => `${kindLetter(ch.kind)} ${ch.movePath ?? ch.path}`).join(", ")}`);
+        err(
+          `${mark} ${c.bold("apply_patch")} ${item.changes.map((ch) => `${kindLetter(ch.kind)} ${ch.movePath ?? ch.path}`).join(", ")}`,
+        );
         for (const ch of item.changes) if (ch.diff !== undefined) err(colorDiff(c, ch.diff));
         if (item.error !== undefined) err(c.red(`  ${item.error}`));
         return;
@@ -56,7 +59,8 @@ export function createHumanRenderer(
       case "plan":
         err(c.bold("plan"));
         for (const s of item.steps) {
-          const box = s.status === "completed" ? c.green("[x]") : s.status === "in_progress" ? c.cyan("[~]") : "[ ]";
+          const box =
+            s.status === "completed" ? c.green("[x]") : s.status === "in_progress" ? c.cyan("[~]") : "[ ]";
           err(`  ${box} ${s.step}`);
         }
         return;
@@ -90,7 +94,8 @@ export function createHumanRenderer(
           );
           return;
         case "item/started":
-          if (event.item.type === "commandExecution") err(`${c.bold(c.cyan("exec"))} ${c.bold(event.item.command)} ${c.dim(`in ${event.item.cwd}`)}`);
+          if (event.item.type === "commandExecution")
+            err(`${c.bold(c.cyan("exec"))} ${c.bold(event.item.command)} ${c.dim(`in ${event.item.cwd}`)}`);
           else if (event.item.type === "plan") renderItem(event.item);
           return;
         case "item/updated":
@@ -108,7 +113,11 @@ export function createHumanRenderer(
           err(c.yellow(`warning: ${event.message}`));
           return;
         case "turn/completed":
-          err(c.dim(`tokens used: ${event.usage.totalTokens.toLocaleString("en-US")} (input ${event.usage.inputTokens}, cached ${event.usage.cachedInputTokens}, output ${event.usage.outputTokens})`));
+          err(
+            c.dim(
+              `tokens used: ${event.usage.totalTokens.toLocaleString("en-US")} (input ${event.usage.inputTokens}, cached ${event.usage.cachedInputTokens}, output ${event.usage.outputTokens})`,
+            ),
+          );
           if (event.status === "completed") {
             if (lastWasFinal && lastMessage !== "") stdout.write(`${lastMessage}\n`);
             return;
@@ -136,7 +145,11 @@ function clip(text: string): string {
   const lines = text.split("\n");
   if (lines.length <= OUTPUT_HEAD_LINES + OUTPUT_TAIL_LINES) return text;
   const hidden = lines.length - OUTPUT_HEAD_LINES - OUTPUT_TAIL_LINES;
-  return [...lines.slice(0, OUTPUT_HEAD_LINES), `… ${hidden} more lines …`, ...lines.slice(-OUTPUT_TAIL_LINES)].join("\n");
+  return [
+    ...lines.slice(0, OUTPUT_HEAD_LINES),
+    `… ${hidden} more lines …`,
+    ...lines.slice(-OUTPUT_TAIL_LINES),
+  ].join("\n");
 }
 
 function colorDiff(c: Colors, diff: string): string {

@@ -106,7 +106,8 @@ export function parseExecArgs(argv: string[]): ExecArgs {
     const name = eq > 0 ? token.slice(0, eq) : token;
     const spec = OPTIONS[name];
     if (spec === undefined) {
-      if (token.startsWith("-") && token !== "-") throw new UsageError(`unknown option ${token} (see \`kiln exec --help\`)`);
+      if (token.startsWith("-") && token !== "-")
+        throw new UsageError(`unknown option ${token} (see \`kiln exec --help\`)`);
       positionals.push(token);
       continue;
     }
@@ -126,7 +127,9 @@ export function parseExecArgs(argv: string[]): ExecArgs {
     throw new UsageError("--last goes with `kiln exec resume --last`");
   }
   if (positionals.length > 1) {
-    throw new UsageError(`expected one prompt, got ${positionals.length} arguments: quote the prompt ("fix the failing test")`);
+    throw new UsageError(
+      `expected one prompt, got ${positionals.length} arguments: quote the prompt ("fix the failing test")`,
+    );
   }
   args.prompt = positionals[0];
   return args;

@@ -3,9 +3,9 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { type AgentThread, Kiln } from "@kiln/core";
-import { type EventEnvelope, type InputPart, KilnError, createExecJsonProjector } from "@kiln/protocol";
+import { createExecJsonProjector, type EventEnvelope, type InputPart, KilnError } from "@kiln/protocol";
 import { createHumanRenderer } from "./human-renderer.ts";
-import { EXEC_HELP, type ExecArgs, UsageError, parseExecArgs } from "./parse-exec-args.ts";
+import { EXEC_HELP, type ExecArgs, parseExecArgs, UsageError } from "./parse-exec-args.ts";
 
 /** The process around a command: streams and environment (injectable for tests). */
 export interface CliIo {
@@ -33,18 +33,30 @@ export async function runExec(io: CliIo): Promise<number> {
   const cwd = resolve(io.cwd, args.cd ?? ".");
   if (!existsSync(cwd)) return usage(io, `--cd ${args.cd}: no such directory`);
   if (!args.skipGitRepoCheck && args.resume === undefined && !insideGitRepo(cwd)) {
-    return usage(io, `${cwd} is not inside a git repository: run kiln exec in one, or pass --skip-git-repo-check`);
+    return usage(
+      io,
+      `${cwd} is not inside a git repository: run kiln exec in one, or pass --skip-git-repo-check`,
+    );
   }
   const prompt = await readPrompt(args, io);
   if (prompt === undefined && args.resume === undefined) {
-    return usage(io, 'no prompt: give one as an argument (kiln exec "fix the failing test") or on standard input');
+    return usage(
+      io,
+      'no prompt: give one as an argument (kiln exec "fix the failing test") or on standard input',
+    );
   }
   let outputSchema: Record<string, unknown> | undefined;
   if (args.outputSchema !== undefined) {
     try {
-      outputSchema = JSON.parse(readFileSync(resolve(cwd, args.outputSchema), "utf8")) as Record<string, unknown>;
+      outputSchema = JSON.parse(readFileSync(resolve(cwd, args.outputSchema), "utf8")) as Record<
+        string,
+        unknown
+      >;
     } catch (error) {
-      return usage(io, `--output-schema ${args.outputSchema}: cannot read it as JSON (${(error as Error).message})`);
+      return usage(
+        io,
+        `--output-schema ${args.outputSchema}: cannot read it as JSON (${(error as Error).message})`,
+      );
     }
   }
 
@@ -63,7 +75,10 @@ export async function runExec(io: CliIo): Promise<number> {
   const input: InputPart[] | undefined =
     prompt === undefined
       ? undefined
-      : [{ type: "text", text: prompt }, ...args.images.map((path) => ({ type: "localImage" as const, path }))];
+      : [
+          { type: "text", text: prompt },
+          ...args.images.map((path) => ({ type: "localImage" as const, path })),
+        ];
   if (input === undefined && !thread.hasUnfinishedTurn) {
     thread.close();
     return usage(io, `thread ${thread.id} has no unfinished turn to continue: give a prompt`);
@@ -80,7 +95,9 @@ export async function runExec(io: CliIo): Promise<number> {
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigint);
 
-  const useColor = args.color === "always" || (args.color === "auto" && io.stderr.isTTY === true && io.env.NO_COLOR === undefined);
+  const useColor =
+    args.color === "always" ||
+    (args.color === "auto" && io.stderr.isTTY === true && io.env.NO_COLOR === undefined);
   const human = createHumanRenderer(io.stderr, io.stdout, useColor);
   const projector = createExecJsonProjector();
   let turnStarted = false;
@@ -96,7 +113,13 @@ export async function runExec(io: CliIo): Promise<number> {
   };
   if (args.resume !== undefined) {
     if (args.json) io.stdout.write(`${JSON.stringify({ type: "thread.started", thread_id: thread.id })}\n`);
-    else human.render({ seq: 0, threadId: thread.id, at: Date.now(), event: { type: "thread/started", thread: thread.info } });
+    else
+      human.render({
+        seq: 0,
+        threadId: thread.id,
+        at: Date.now(),
+        event: { type: "thread/started", thread: thread.info },
+      });
   }
 
   let status = "failed";
@@ -105,23 +128,29 @@ export async function runExec(io: CliIo): Promise<number> {
     const events =
       input === undefined
         ? thread.resumeUnfinished({ signal: controller.signal })
-        : thread.runStreamed(input, { signal: controller.signal, ...(outputSchema === undefined ? {} : { outputSchema }) });
+        : thread.runStreamed(input, {
+            signal: controller.signal,
+            ...(outputSchema === undefined ? {} : { outputSchema }),
+          });
     for await (const envelope of events) {
       print(envelope);
       const event = envelope.event;
-      if (event.type === "item/completed" && event.item.type === "agentMessage") lastMessage = event.item.text;
+      if (event.type === "item/completed" && event.item.type === "agentMessage")
+        lastMessage = event.item.text;
       if (event.type === "turn/completed" && turnStarted) status = event.status;
     }
   } catch (error) {
     if (!(error instanceof KilnError)) throw error;
-    if (args.json) io.stdout.write(`${JSON.stringify({ type: "turn.failed", error: { message: error.message } })}\n`);
+    if (args.json)
+      io.stdout.write(`${JSON.stringify({ type: "turn.failed", error: { message: error.message } })}\n`);
     else io.stderr.write(`kiln: ${error.message}\n`);
   } finally {
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigint);
     thread.close();
   }
-  if (args.outputLastMessage !== undefined) writeAtomically(resolve(cwd, args.outputLastMessage), lastMessage);
+  if (args.outputLastMessage !== undefined)
+    writeAtomically(resolve(cwd, args.outputLastMessage), lastMessage);
   return status === "completed" ? 0 : 1;
 }
 

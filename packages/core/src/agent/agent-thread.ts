@@ -7,6 +7,7 @@ import {
   type HistoryToolCall,
   type InputPart,
   KilnError,
+  newId,
   type PlanStep,
   type SandboxPolicy,
   type ThreadEvent,
@@ -14,9 +15,8 @@ import {
   type ThreadItem,
   type TurnContext,
   type TurnStatus,
-  type Usage,
-  newId,
   toErrorInfo,
+  type Usage,
 } from "@kiln/protocol";
 import type { SandboxProvider } from "@kiln/sandbox";
 import type { ModelClient } from "../model/model-client.ts";
@@ -37,7 +37,11 @@ export interface AgentThreadOptions {
   history: HistoryItem[];
   lastEventSeq: number;
   model: ModelClient;
-  modelSettings: { model: string; reasoningEffort?: string | undefined; reasoningSummary?: string | undefined };
+  modelSettings: {
+    model: string;
+    reasoningEffort?: string | undefined;
+    reasoningSummary?: string | undefined;
+  };
   retry: RetryOptions;
   instructions: string;
   /** Developer + environment messages for a thread's first turn. */
@@ -118,7 +122,8 @@ export class AgentThread {
       const turnId = newId("turn");
       return this.turn(turnId, emit, options, () => {
         const content = toModelContent(parts, this.o.info.cwd);
-        if (this.o.history.length === 0) for (const item of this.o.initialContext()) this.record(turnId, item);
+        if (this.o.history.length === 0)
+          for (const item of this.o.initialContext()) this.record(turnId, item);
         this.record(turnId, { type: "message", role: "user", content });
         const user: ThreadItem = { id: newId("item"), type: "userMessage", content: parts };
         emit({ type: "item/started", item: user });
@@ -159,14 +164,25 @@ export class AgentThread {
     if (unfinished === undefined) return;
     this.unfinished = undefined;
     const turnId = unfinished.context.turnId;
-    for (const call of unfinished.danglingCalls) this.record(turnId, outputItem(call, INTERRUPTED_CALL_OUTPUT));
+    for (const call of unfinished.danglingCalls)
+      this.record(turnId, outputItem(call, INTERRUPTED_CALL_OUTPUT));
     emit(
       {
         type: "turn/completed",
         turnId,
         status: "interrupted",
-        usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningOutputTokens: 0, totalTokens: 0 },
-        error: { code: "turn_interrupted", message: "the Kiln process stopped during this turn", retryable: false },
+        usage: {
+          inputTokens: 0,
+          cachedInputTokens: 0,
+          outputTokens: 0,
+          reasoningOutputTokens: 0,
+          totalTokens: 0,
+        },
+        error: {
+          code: "turn_interrupted",
+          message: "the Kiln process stopped during this turn",
+          retryable: false,
+        },
       },
       turnId,
     );
@@ -176,7 +192,8 @@ export class AgentThread {
     options: RunOptions,
     body: (emit: (event: ThreadEvent, turnId?: string) => void) => Promise<void>,
   ): AsyncIterable<EventEnvelope> {
-    if (this.running !== undefined) throw new KilnError("conflict", `thread ${this.id} is already running a turn`);
+    if (this.running !== undefined)
+      throw new KilnError("conflict", `thread ${this.id} is already running a turn`);
     const controller = new AbortController();
     this.running = controller;
     const onAbort = () => controller.abort();
@@ -190,7 +207,10 @@ export class AgentThread {
     };
     if (this.seq === 0) emit({ type: "thread/started", thread: this.o.info });
     body(emit)
-      .then(() => queue.end(), (error: unknown) => queue.fail(error))
+      .then(
+        () => queue.end(),
+        (error: unknown) => queue.fail(error),
+      )
       .finally(() => {
         options.signal?.removeEventListener("abort", onAbort);
         this.running = undefined;
@@ -236,7 +256,8 @@ export class AgentThread {
             promptCacheKey: this.id,
             outputSchema: options.outputSchema,
           },
-          checkFinal: options.outputSchema === undefined ? undefined : createOutputSchemaCheck(options.outputSchema),
+          checkFinal:
+            options.outputSchema === undefined ? undefined : createOutputSchemaCheck(options.outputSchema),
           tools: this.o.tools,
           retry: this.o.retry,
           history: this.o.history,
@@ -250,7 +271,13 @@ export class AgentThread {
     } catch (error) {
       outcome = {
         status: "failed",
-        usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningOutputTokens: 0, totalTokens: 0 },
+        usage: {
+          inputTokens: 0,
+          cachedInputTokens: 0,
+          outputTokens: 0,
+          reasoningOutputTokens: 0,
+          totalTokens: 0,
+        },
         finalResponse: "",
         error: toErrorInfo(error),
       };
@@ -297,7 +324,10 @@ export class AgentThread {
     };
   }
 
-  private async askApproval(request: ApprovalRequest, emit: (event: ThreadEvent) => void): Promise<ApprovalDecision> {
+  private async askApproval(
+    request: ApprovalRequest,
+    emit: (event: ThreadEvent) => void,
+  ): Promise<ApprovalDecision> {
     if (this.o.approvalPolicy === "never") return "denied";
     if (this.o.onApproval !== undefined) return this.o.onApproval(request);
     emit({

@@ -6,17 +6,17 @@
 // last completed step (see `resumeTurnState`).
 import {
   type AgentMessageItem,
+  addUsage,
   type ErrorInfo,
+  emptyUsage,
   type HistoryItem,
   type HistoryToolCall,
+  isToolCall,
   KilnError,
   type ReasoningItem,
   type ThreadEvent,
-  type Usage,
-  addUsage,
-  emptyUsage,
-  isToolCall,
   toErrorInfo,
+  type Usage,
 } from "@kiln/protocol";
 import type { ModelClient, ModelRequest } from "../model/model-client.ts";
 import { type RetryOptions, streamWithRetry } from "../model/retry.ts";
@@ -68,19 +68,33 @@ export async function runTurnLoop(host: TurnHost, signal: AbortSignal): Promise<
         const problem = host.checkFinal?.(finalResponse);
         if (problem === undefined) return { status: "completed", usage, finalResponse };
         if (corrections >= FINAL_CHECK_RETRIES) {
-          throw new KilnError("model_error", `the final message does not match the output schema: ${problem}`, {
-            retryable: false,
-          });
+          throw new KilnError(
+            "model_error",
+            `the final message does not match the output schema: ${problem}`,
+            {
+              retryable: false,
+            },
+          );
         }
         corrections++;
         host.record({
           type: "message",
           role: "user",
-          content: [{ type: "input_text", text: `Your final message must be JSON that matches the output schema. Problem: ${problem}. Reply again with only the JSON.` }],
+          content: [
+            {
+              type: "input_text",
+              text: `Your final message must be JSON that matches the output schema. Problem: ${problem}. Reply again with only the JSON.`,
+            },
+          ],
         });
         continue;
       }
-      await runToolCalls(step.calls, host.tools, (call) => host.toolContext(call, signal), (output) => host.record(output));
+      await runToolCalls(
+        step.calls,
+        host.tools,
+        (call) => host.toolContext(call, signal),
+        (output) => host.record(output),
+      );
     }
   } catch (error) {
     const info = toErrorInfo(error);
@@ -155,7 +169,11 @@ async function modelStep(host: TurnHost, signal: AbortSignal): Promise<StepResul
     host.record(item);
     if (item.type === "message" && item.role === "assistant") {
       const text = item.content.map((c) => (c.type === "input_image" ? "" : c.text)).join("");
-      const completed: AgentMessageItem = { id: liveMessages.shift() ?? host.newItemId(), type: "agentMessage", text };
+      const completed: AgentMessageItem = {
+        id: liveMessages.shift() ?? host.newItemId(),
+        type: "agentMessage",
+        text,
+      };
       host.emit({ type: "item/completed", item: completed });
       lastMessage = text;
     } else if (item.type === "reasoning") {

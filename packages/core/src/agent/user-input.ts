@@ -22,7 +22,10 @@ export function toModelContent(parts: InputPart[], cwd: string): ContentPart[] {
     const path = resolve(cwd, part.path);
     const mime = IMAGE_TYPES[extname(path).toLowerCase()];
     if (mime === undefined) {
-      throw new KilnError("invalid_request", `${part.path}: not an image Kiln can send (use .png, .jpg, .gif or .webp)`);
+      throw new KilnError(
+        "invalid_request",
+        `${part.path}: not an image Kiln can send (use .png, .jpg, .gif or .webp)`,
+      );
     }
     let data: Buffer;
     try {

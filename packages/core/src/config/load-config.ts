@@ -54,14 +54,21 @@ export interface LoadConfigOptions {
 const DEFAULT_MODEL = "gpt-5.5";
 
 const BUILT_IN_PROVIDERS: Record<string, Partial<ModelProviderConfig>> = {
-  openai: { name: "OpenAI", base_url: "https://api.openai.com/v1", wire_api: "responses", env_key: "OPENAI_API_KEY" },
+  openai: {
+    name: "OpenAI",
+    base_url: "https://api.openai.com/v1",
+    wire_api: "responses",
+    env_key: "OPENAI_API_KEY",
+  },
   ollama: { name: "Ollama", base_url: "http://localhost:11434/v1", wire_api: "chat" },
   lmstudio: { name: "LM Studio", base_url: "http://localhost:1234/v1", wire_api: "chat" },
 };
 
 /** `$KILN_HOME`, default `~/.kiln`. */
 export function kilnHomeFrom(env: Record<string, string | undefined>): string {
-  return env.KILN_HOME !== undefined && env.KILN_HOME !== "" ? resolve(env.KILN_HOME) : join(homedir(), ".kiln");
+  return env.KILN_HOME !== undefined && env.KILN_HOME !== ""
+    ? resolve(env.KILN_HOME)
+    : join(homedir(), ".kiln");
 }
 
 /** Loads and resolves the configuration; throws `KilnError("config_invalid")` naming file and key. */
@@ -125,11 +132,17 @@ function resolveConfig(
   }
   const provider = ModelProviderConfig.parse({ ...builtIn, ...userProvider });
   const baseUrl =
-    providerId === "openai" && config.openai_base_url !== undefined ? config.openai_base_url : provider.base_url;
+    providerId === "openai" && config.openai_base_url !== undefined
+      ? config.openai_base_url
+      : provider.base_url;
   if (baseUrl === undefined) {
-    throw new KilnError("config_invalid", `model_providers.${providerId}.base_url is missing: set it in config.toml`, {
-      details: { key: `model_providers.${providerId}.base_url` },
-    });
+    throw new KilnError(
+      "config_invalid",
+      `model_providers.${providerId}.base_url is missing: set it in config.toml`,
+      {
+        details: { key: `model_providers.${providerId}.base_url` },
+      },
+    );
   }
   const { apiKey, apiKeyEnv } = apiKeyFor(providerId, provider, env);
   return {

@@ -65,7 +65,10 @@ export function agentsText(files: string[], cwd: string, maxBytes: number): stri
     let text = readFileSync(file, "utf8");
     const bytes = Buffer.byteLength(text, "utf8");
     if (bytes > budget) {
-      text = `${Buffer.from(text, "utf8").subarray(0, budget).toString("utf8").replace(/\uFFFD$/, "")}\n[truncated: AGENTS.md text is capped at ${maxBytes} bytes]`;
+      text = `${Buffer.from(text, "utf8")
+        .subarray(0, budget)
+        .toString("utf8")
+        .replace(/\uFFFD$/, "")}\n[truncated: AGENTS.md text is capped at ${maxBytes} bytes]`;
     }
     budget -= bytes;
     const where = relative(cwd, dirname(file)) || ".";
@@ -76,16 +79,21 @@ export function agentsText(files: string[], cwd: string, maxBytes: number): stri
 
 function permissionsText(ctx: InstructionsContext): string {
   const sandbox: Record<SandboxMode, string> = {
-    "read-only": "The sandbox is read-only: commands can read files but not write anywhere; apply_patch needs approval.",
+    "read-only":
+      "The sandbox is read-only: commands can read files but not write anywhere; apply_patch needs approval.",
     "workspace-write": `The sandbox lets commands write inside the workspace (${ctx.cwd}) and /tmp only.`,
     "danger-full-access": "There is no sandbox: commands run with the user's full access. Be careful.",
   };
-  const network = ctx.networkAccess || ctx.sandbox === "danger-full-access" ? "enabled" : "restricted (no network access)";
+  const network =
+    ctx.networkAccess || ctx.sandbox === "danger-full-access" ? "enabled" : "restricted (no network access)";
   const approvals: Record<ApprovalPolicy, string> = {
     untrusted: "Commands other than known-safe reads are shown to the user for approval before they run.",
-    "on-failure": "Commands run in the sandbox; if one fails because of the sandbox, the user may approve running it outside.",
-    "on-request": "Commands run in the sandbox; ask for escalation (require_escalated + justification) only when truly needed.",
-    never: "Never ask for approval: nobody will answer. Work within the sandbox; report what you could not do.",
+    "on-failure":
+      "Commands run in the sandbox; if one fails because of the sandbox, the user may approve running it outside.",
+    "on-request":
+      "Commands run in the sandbox; ask for escalation (require_escalated + justification) only when truly needed.",
+    never:
+      "Never ask for approval: nobody will answer. Work within the sandbox; report what you could not do.",
   };
   return `<permissions instructions>\n${sandbox[ctx.sandbox]}\nNetwork access is ${network}.\n${approvals[ctx.approvalPolicy]}\n</permissions instructions>`;
 }

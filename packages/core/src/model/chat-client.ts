@@ -2,7 +2,7 @@
 // official `openai` package. History is converted from the Responses shape; freeform tools (apply_patch)
 // become functions with one string argument `input`, and their calls come back as custom tool calls so
 // the rest of the harness sees one shape whatever the wire.
-import { type HistoryItem, KilnError, type Usage, assertNever, emptyUsage } from "@kiln/protocol";
+import { assertNever, emptyUsage, type HistoryItem, KilnError, type Usage } from "@kiln/protocol";
 import OpenAI from "openai";
 import { withIdleTimeout } from "./idle-timeout.ts";
 import type { ModelClient, ModelRequest, ModelStreamEvent, ToolSpec } from "./model-client.ts";
@@ -69,12 +69,18 @@ export function createChatClient(connection: ProviderConnection): ModelClient {
             calls.set(fragment.index, call);
           }
           if (choice.finish_reason === "length") {
-            throw new KilnError("context_window_exceeded", "the model stopped: the output or context limit was reached");
+            throw new KilnError(
+              "context_window_exceeded",
+              "the model stopped: the output or context limit was reached",
+            );
           }
           if (choice.finish_reason) finished = true;
         }
       } catch (error) {
-        throw toModelError(idle.timedOut() ? new KilnError("model_stream_disconnected", "the model went quiet") : error, signal);
+        throw toModelError(
+          idle.timedOut() ? new KilnError("model_stream_disconnected", "the model went quiet") : error,
+          signal,
+        );
       } finally {
         idle.dispose();
       }
@@ -98,7 +104,8 @@ function toHistoryCall(callId: string, name: string, args: string, freeform: Set
   if (freeform.has(name)) {
     try {
       const parsed = JSON.parse(args) as { input?: unknown };
-      if (typeof parsed.input === "string") return { type: "custom_tool_call", call_id: callId, name, input: parsed.input };
+      if (typeof parsed.input === "string")
+        return { type: "custom_tool_call", call_id: callId, name, input: parsed.input };
     } catch {
       // Not JSON: the model sent the raw text; pass it on as it is.
     }
@@ -110,7 +117,10 @@ function toHistoryCall(callId: string, name: string, args: string, freeform: Set
 function toChatTool(tool: ToolSpec): ChatTool {
   switch (tool.type) {
     case "function":
-      return { type: "function", function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
+      return {
+        type: "function",
+        function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+      };
     case "custom":
       return {
         type: "function",
@@ -119,7 +129,9 @@ function toChatTool(tool: ToolSpec): ChatTool {
           description: tool.description,
           parameters: {
             type: "object",
-            properties: { input: { type: "string", description: "The entire contents of the apply_patch command" } },
+            properties: {
+              input: { type: "string", description: "The entire contents of the apply_patch command" },
+            },
             required: ["input"],
             additionalProperties: false,
           },
@@ -171,7 +183,11 @@ function toMessages(request: ModelRequest): ChatMessage[] {
         continue;
       }
       case "function_call":
-        pendingCalls.push({ id: item.call_id, type: "function", function: { name: item.name, arguments: item.arguments } });
+        pendingCalls.push({
+          id: item.call_id,
+          type: "function",
+          function: { name: item.name, arguments: item.arguments },
+        });
         continue;
       case "custom_tool_call":
         pendingCalls.push({

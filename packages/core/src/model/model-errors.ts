@@ -18,7 +18,10 @@ export function toModelError(error: unknown, signal: AbortSignal): KilnError {
     const details = { status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     const text = apiErrorText(error);
     if (status === 429) {
-      return new KilnError("model_rate_limited", `the model provider is rate limiting: ${text}`, { details, cause: error });
+      return new KilnError("model_rate_limited", `the model provider is rate limiting: ${text}`, {
+        details,
+        cause: error,
+      });
     }
     if (status === 408 || status === 409 || status >= 500) {
       return new KilnError("model_unavailable", `the model provider failed (HTTP ${status}): ${text}`, {
@@ -41,7 +44,9 @@ export function toModelError(error: unknown, signal: AbortSignal): KilnError {
   }
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof Error && /terminated|socket|ECONNRESET|premature close|aborted/i.test(message)) {
-    return new KilnError("model_stream_disconnected", `the model stream broke off: ${message}`, { cause: error });
+    return new KilnError("model_stream_disconnected", `the model stream broke off: ${message}`, {
+      cause: error,
+    });
   }
   return new KilnError("model_error", `model call failed: ${message}`, { cause: error, retryable: false });
 }

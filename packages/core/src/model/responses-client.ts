@@ -2,9 +2,9 @@
 // Items are taken from `response.output_item.done`; text deltas only drive live display.
 import { HistoryItem, KilnError, type Usage } from "@kiln/protocol";
 import OpenAI from "openai";
+import { withIdleTimeout } from "./idle-timeout.ts";
 import type { ModelClient, ModelRequest, ModelStreamEvent } from "./model-client.ts";
 import { toModelError } from "./model-errors.ts";
-import { withIdleTimeout } from "./idle-timeout.ts";
 
 /** Connection settings of an OpenAI-compatible provider. */
 export interface ProviderConnection {
@@ -54,7 +54,16 @@ export function createResponsesClient(connection: ProviderConnection): ModelClie
         ...(request.promptCacheKey === undefined ? {} : { prompt_cache_key: request.promptCacheKey }),
         ...(request.outputSchema === undefined
           ? {}
-          : { text: { format: { type: "json_schema", name: "kiln_output_schema", schema: request.outputSchema, strict: true } } }),
+          : {
+              text: {
+                format: {
+                  type: "json_schema",
+                  name: "kiln_output_schema",
+                  schema: request.outputSchema,
+                  strict: true,
+                },
+              },
+            }),
       };
       const idle = withIdleTimeout(signal, connection.idleTimeoutMs);
       try {
@@ -100,7 +109,10 @@ function translate(event: { type: string } & Record<string, unknown>): ModelStre
     case "response.failed":
     case "response.incomplete": {
       const response = event.response as
-        | { error?: { message?: string; code?: string } | null; incomplete_details?: { reason?: string } | null }
+        | {
+            error?: { message?: string; code?: string } | null;
+            incomplete_details?: { reason?: string } | null;
+          }
         | undefined;
       const reason = response?.error?.message ?? response?.incomplete_details?.reason ?? event.type;
       if (response?.incomplete_details?.reason === "max_output_tokens" || /context/i.test(reason)) {
@@ -114,7 +126,9 @@ function translate(event: { type: string } & Record<string, unknown>): ModelStre
     }
     case "error": {
       const message = typeof event.message === "string" ? event.message : JSON.stringify(event);
-      throw new KilnError("model_error", `the model stream reported an error: ${message}`, { retryable: true });
+      throw new KilnError("model_error", `the model stream reported an error: ${message}`, {
+        retryable: true,
+      });
     }
     default:
       return undefined;

@@ -35,14 +35,25 @@ export async function* streamWithRetry(
       for await (const event of client.stream(request, signal)) yield event;
       return;
     } catch (error) {
-      if (!(error instanceof KilnError) || !error.retryable || attempt >= options.maxRetries || signal.aborted) {
+      if (
+        !(error instanceof KilnError) ||
+        !error.retryable ||
+        attempt >= options.maxRetries ||
+        signal.aborted
+      ) {
         throw error;
       }
       const hinted = typeof error.details?.retryAfterMs === "number" ? error.details.retryAfterMs : undefined;
       const backoff = options.baseDelayMs * 2 ** attempt * (0.9 + Math.random() * 0.2);
       const delayMs = Math.round(hinted ?? backoff);
       if (delayMs > maxDelay) throw error;
-      yield { type: "retrying", attempt: attempt + 1, maxAttempts: options.maxRetries, delayMs, error: error.toInfo() };
+      yield {
+        type: "retrying",
+        attempt: attempt + 1,
+        maxAttempts: options.maxRetries,
+        delayMs,
+        error: error.toInfo(),
+      };
       await sleep(delayMs, signal);
     }
   }

@@ -25,7 +25,10 @@ export function listRollouts(kilnHome: string): string[] {
 /** The rollout of thread `threadId`, or a not_found error that says how to list them. */
 export function findRollout(kilnHome: string, threadId: string): string {
   if (!/^thr_[0-9A-Z]{26}$/.test(threadId)) {
-    throw new KilnError("invalid_request", `"${threadId}" is not a thread id (expected thr_ followed by 26 characters)`);
+    throw new KilnError(
+      "invalid_request",
+      `"${threadId}" is not a thread id (expected thr_ followed by 26 characters)`,
+    );
   }
   const found = listRollouts(kilnHome).find((f) => f.endsWith(`-${threadId}.jsonl`));
   if (found === undefined) {
@@ -45,5 +48,8 @@ export function findLatestRollout(kilnHome: string, cwd: string): string {
       // A rollout without a readable first line is skipped here; resuming it by id reports why.
     }
   }
-  throw new KilnError("not_found", `no earlier session in ${cwd}: start one with \`kiln exec "…"\`, or resume by thread id`);
+  throw new KilnError(
+    "not_found",
+    `no earlier session in ${cwd}: start one with \`kiln exec "…"\`, or resume by thread id`,
+  );
 }

@@ -6,11 +6,11 @@ import {
   type EventEnvelope,
   type HistoryItem,
   type HistoryToolCall,
+  isToolCall,
   KilnError,
   RolloutLine,
   type ThreadInfo,
   type TurnContext,
-  isToolCall,
 } from "@kiln/protocol";
 
 /** A thread as its rollout describes it. */
@@ -110,7 +110,8 @@ export function readRollout(path: string): RolloutState {
 export function danglingCalls(history: HistoryItem[]): HistoryToolCall[] {
   const answered = new Set<string>();
   for (const item of history) {
-    if (item.type === "function_call_output" || item.type === "custom_tool_call_output") answered.add(item.call_id);
+    if (item.type === "function_call_output" || item.type === "custom_tool_call_output")
+      answered.add(item.call_id);
   }
   return history.filter(isToolCall).filter((call) => !answered.has(call.call_id));
 }

@@ -39,7 +39,7 @@ export async function runToolCalls(
       }
     }
     const outputs = await Promise.all(group.map((p) => execute(p, contextFor(p.call))));
-    group.forEach((p, i) => onOutput(outputItem(p.call, outputs[i] ?? "")));
+    for (const [i, p] of group.entries()) onOutput(outputItem(p.call, outputs[i] ?? ""));
   }
 }
 
@@ -47,7 +47,13 @@ function prepare(call: HistoryToolCall, tools: ToolSet): Prepared {
   const tool = tools.get(call.name);
   if (tool === undefined) {
     const known = [...tools.keys()].join(", ");
-    return { call, tool, args: undefined, mutating: false, error: ToolError.respondToModel(`unknown tool "${call.name}"; available tools: ${known}`) };
+    return {
+      call,
+      tool,
+      args: undefined,
+      mutating: false,
+      error: ToolError.respondToModel(`unknown tool "${call.name}"; available tools: ${known}`),
+    };
   }
   try {
     const args = tool.parse(call);

@@ -77,7 +77,10 @@ export function parseJsonArguments(call: HistoryToolCall): unknown {
 }
 
 /** A zod error as one line a model can act on. */
-export function describeArgumentError(tool: string, issues: { path: PropertyKey[]; message: string }[]): string {
+export function describeArgumentError(
+  tool: string,
+  issues: { path: PropertyKey[]; message: string }[],
+): string {
   const first = issues[0];
   if (first === undefined) return `invalid arguments for ${tool}`;
   const where = first.path.length === 0 ? "" : ` at "${first.path.map(String).join(".")}"`;

@@ -1,13 +1,20 @@
 // exec_command: starts a command in the sandbox, streams its output as events, and returns when it
 // exits or when `yield_time_ms` passes — then it goes on in the background as a session that
 // `write_stdin` continues.
-import { type CommandExecutionItem, KilnError, type SandboxPolicy } from "@kiln/protocol";
-import { resolve } from "node:path";
+
 import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { type CommandExecutionItem, KilnError, type SandboxPolicy } from "@kiln/protocol";
 import { z } from "zod";
-import { type Tool, type ToolContext, ToolError, describeArgumentError, parseJsonArguments } from "../tool.ts";
+import {
+  describeArgumentError,
+  parseJsonArguments,
+  type Tool,
+  type ToolContext,
+  ToolError,
+} from "../tool.ts";
 import description from "./description.md";
-import { type ExecSession, collect } from "./exec-sessions.ts";
+import { collect, type ExecSession } from "./exec-sessions.ts";
 import { isReadOnlyCommand } from "./is-read-only-command.ts";
 import { truncateOutput } from "./truncate-output.ts";
 
@@ -45,7 +52,10 @@ export function createExecCommandTool(): Tool<ExecCommandArgs> {
         type: "object",
         properties: {
           cmd: { type: "string", description: "Shell command to execute." },
-          workdir: { type: "string", description: "Working directory, relative to the workspace or absolute." },
+          workdir: {
+            type: "string",
+            description: "Working directory, relative to the workspace or absolute.",
+          },
           yield_time_ms: { type: "number", description: "How long to wait for output before yielding." },
           max_output_tokens: { type: "number", description: "Maximum number of tokens to return." },
           tty: { type: "boolean", description: "Run in a pseudo-terminal." },
@@ -70,17 +80,22 @@ export function createExecCommandTool(): Tool<ExecCommandArgs> {
     },
     parse(call) {
       const parsed = ExecCommandArgs.safeParse(parseJsonArguments(call));
-      if (!parsed.success) throw ToolError.respondToModel(describeArgumentError("exec_command", parsed.error.issues));
+      if (!parsed.success)
+        throw ToolError.respondToModel(describeArgumentError("exec_command", parsed.error.issues));
       return parsed.data;
     },
-    isMutating: (args) => args.tty === true || args.sandbox_permissions === "require_escalated" || !isReadOnlyCommand(args.cmd),
+    isMutating: (args) =>
+      args.tty === true || args.sandbox_permissions === "require_escalated" || !isReadOnlyCommand(args.cmd),
     execute: (args, ctx) => runExecCommand(args, ctx),
   };
 }
 
 async function runExecCommand(args: ExecCommandArgs, ctx: ToolContext): Promise<string> {
   const cwd = args.workdir === undefined ? ctx.cwd : resolve(ctx.cwd, args.workdir);
-  const isDir = await stat(cwd).then((s) => s.isDirectory(), () => false);
+  const isDir = await stat(cwd).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   if (!isDir) throw ToolError.respondToModel(`workdir does not exist or is not a directory: ${cwd}`);
 
   const item: CommandExecutionItem = {
@@ -94,9 +109,19 @@ async function runExecCommand(args: ExecCommandArgs, ctx: ToolContext): Promise<
     status: "in_progress",
   };
   let policy: SandboxPolicy = ctx.sandboxPolicy;
-  if (ctx.approvalPolicy === "untrusted" && args.sandbox_permissions !== "require_escalated" && !isReadOnlyCommand(args.cmd)) {
-    const decision = await ctx.askApproval({ kind: "command", callId: ctx.callId, summary: args.cmd, escalated: false });
-    if (decision === "aborted") throw new KilnError("turn_interrupted", "the turn was aborted at an approval");
+  if (
+    ctx.approvalPolicy === "untrusted" &&
+    args.sandbox_permissions !== "require_escalated" &&
+    !isReadOnlyCommand(args.cmd)
+  ) {
+    const decision = await ctx.askApproval({
+      kind: "command",
+      callId: ctx.callId,
+      summary: args.cmd,
+      escalated: false,
+    });
+    if (decision === "aborted")
+      throw new KilnError("turn_interrupted", "the turn was aborted at an approval");
     if (decision === "denied") {
       ctx.emit({ type: "item/completed", item: { ...item, status: "declined", durationMs: 0 } });
       return "The user declined to run this command. Do not retry it; find another way or ask the user.";
@@ -110,7 +135,8 @@ async function runExecCommand(args: ExecCommandArgs, ctx: ToolContext): Promise<
       reason: args.justification,
       escalated: true,
     });
-    if (decision === "aborted") throw new KilnError("turn_interrupted", "the turn was aborted at an approval");
+    if (decision === "aborted")
+      throw new KilnError("turn_interrupted", "the turn was aborted at an approval");
     if (decision === "denied") {
       ctx.emit({ type: "item/completed", item: { ...item, status: "declined", durationMs: 0 } });
       return "The user declined to run this command outside the sandbox. Do not retry it escalated; find another way or ask the user.";
@@ -133,7 +159,10 @@ async function runExecCommand(args: ExecCommandArgs, ctx: ToolContext): Promise<
   const killTimer =
     args.timeout_ms === undefined ? undefined : setTimeout(() => process.kill("SIGKILL"), args.timeout_ms);
   const onAbort = () => process.kill("SIGKILL");
-  ctx.signal.addEventListener("abort", onAbort, { once: true });
+  // The turn may have been interrupted while the sandbox was starting: an abort listener added now
+  // would never fire.
+  if (ctx.signal.aborted) onAbort();
+  else ctx.signal.addEventListener("abort", onAbort, { once: true });
   try {
     const { output, exited } = await collect(session, args.yield_time_ms ?? DEFAULT_YIELD_MS, ctx.signal);
     stopDeltas(exited);
@@ -141,7 +170,10 @@ async function runExecCommand(args: ExecCommandArgs, ctx: ToolContext): Promise<
     const maxTokens = args.max_output_tokens ?? ctx.outputTokenLimit;
     const shown = truncateOutput(output, maxTokens);
     if (ctx.signal.aborted) {
-      ctx.emit({ type: "item/completed", item: { ...item, aggregatedOutput: shown, durationMs, status: "interrupted" } });
+      ctx.emit({
+        type: "item/completed",
+        item: { ...item, aggregatedOutput: shown, durationMs, status: "interrupted" },
+      });
       throw new KilnError("turn_interrupted", "the turn was interrupted while a command was running");
     }
     if (!exited) {
@@ -152,12 +184,20 @@ async function runExecCommand(args: ExecCommandArgs, ctx: ToolContext): Promise<
       });
       return formatResult({ sessionId, wallMs: durationMs, output: shown });
     }
-    const timedOut = args.timeout_ms !== undefined && durationMs >= args.timeout_ms && session.exit?.signal === "SIGKILL";
-    const exitCode = session.exit?.exitCode ?? (session.exit?.signal ? 128 + signalNumber(session.exit.signal) : -1);
+    const timedOut =
+      args.timeout_ms !== undefined && durationMs >= args.timeout_ms && session.exit?.signal === "SIGKILL";
+    const exitCode =
+      session.exit?.exitCode ?? (session.exit?.signal ? 128 + signalNumber(session.exit.signal) : -1);
     const text = timedOut ? `${shown}\ncommand timed out after ${args.timeout_ms} ms and was killed` : shown;
     ctx.emit({
       type: "item/completed",
-      item: { ...item, aggregatedOutput: text, exitCode, durationMs, status: exitCode === 0 ? "completed" : "failed" },
+      item: {
+        ...item,
+        aggregatedOutput: text,
+        exitCode,
+        durationMs,
+        status: exitCode === 0 ? "completed" : "failed",
+      },
     });
     return formatResult({ exitCode, wallMs: durationMs, output: text });
   } finally {
@@ -191,7 +231,12 @@ function streamDeltas(session: ExecSession, itemId: string, ctx: ToolContext): (
 }
 
 /** The text the model gets back (the format of shared/spec/responses-wire.md). */
-export function formatResult(result: { exitCode?: number; sessionId?: number; wallMs: number; output: string }): string {
+export function formatResult(result: {
+  exitCode?: number;
+  sessionId?: number;
+  wallMs: number;
+  output: string;
+}): string {
   const head =
     result.sessionId === undefined
       ? `Exit code: ${result.exitCode ?? -1}`
@@ -200,6 +245,13 @@ export function formatResult(result: { exitCode?: number; sessionId?: number; wa
 }
 
 function signalNumber(signal: string): number {
-  const table: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGPIPE: 13 };
+  const table: Record<string, number> = {
+    SIGHUP: 1,
+    SIGINT: 2,
+    SIGQUIT: 3,
+    SIGKILL: 9,
+    SIGTERM: 15,
+    SIGPIPE: 13,
+  };
   return table[signal] ?? 0;
 }

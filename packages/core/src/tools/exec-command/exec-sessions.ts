@@ -82,7 +82,7 @@ export async function collect(
   yieldMs: number,
   signal: AbortSignal,
 ): Promise<{ output: string; exited: boolean }> {
-  if (session.exit === undefined) {
+  if (session.exit === undefined && !signal.aborted) {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(finish, yieldMs);
       function finish() {

@@ -31,8 +31,11 @@ export function isReadOnlyCommand(cmd: string): boolean {
     case "sed":
       return args[0] === "-n" && !args.some((a) => a.startsWith("-i") || /w\s*\S*$/.test(a));
     case "git":
-      return ["status", "diff", "log", "show", "branch", "rev-parse", "ls-files", "blame"].includes(args[0] ?? "") &&
-        !args.includes("--output");
+      return (
+        ["status", "diff", "log", "show", "branch", "rev-parse", "ls-files", "blame"].includes(
+          args[0] ?? "",
+        ) && !args.includes("--output")
+      );
     default:
       return false;
   }

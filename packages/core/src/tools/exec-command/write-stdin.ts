@@ -1,7 +1,7 @@
 // write_stdin: continues a background exec_command session — sends characters, waits a little for
 // output, and reports the exit code once the process has ended.
 import { z } from "zod";
-import { type Tool, ToolError, describeArgumentError, parseJsonArguments } from "../tool.ts";
+import { describeArgumentError, parseJsonArguments, type Tool, ToolError } from "../tool.ts";
 import { formatResult } from "./exec-command.ts";
 import { collect } from "./exec-sessions.ts";
 import { truncateOutput } from "./truncate-output.ts";
@@ -37,16 +37,20 @@ export function createWriteStdinTool(): Tool<WriteStdinArgs> {
     },
     parse(call) {
       const parsed = WriteStdinArgs.safeParse(parseJsonArguments(call));
-      if (!parsed.success) throw ToolError.respondToModel(describeArgumentError("write_stdin", parsed.error.issues));
+      if (!parsed.success)
+        throw ToolError.respondToModel(describeArgumentError("write_stdin", parsed.error.issues));
       return parsed.data;
     },
     isMutating: () => true,
     async execute(args, ctx) {
       const session = ctx.sessions.get(args.session_id);
       if (session === undefined) {
-        throw ToolError.respondToModel(`no running session with id ${args.session_id}; it may have exited already`);
+        throw ToolError.respondToModel(
+          `no running session with id ${args.session_id}; it may have exited already`,
+        );
       }
-      if (args.chars !== undefined && args.chars !== "" && session.exit === undefined) session.process.write(args.chars);
+      if (args.chars !== undefined && args.chars !== "" && session.exit === undefined)
+        session.process.write(args.chars);
       const started = performance.now();
       const { output, exited } = await collect(session, args.yield_time_ms ?? 250, ctx.signal);
       const shown = truncateOutput(output, args.max_output_tokens ?? ctx.outputTokenLimit);
@@ -60,12 +64,18 @@ export function createWriteStdinTool(): Tool<WriteStdinArgs> {
         durationMs: wallMs,
       };
       if (!exited) {
-        ctx.emit({ type: "item/completed", item: { ...item, exitCode: null, status: "in_progress", sessionId: session.id } });
+        ctx.emit({
+          type: "item/completed",
+          item: { ...item, exitCode: null, status: "in_progress", sessionId: session.id },
+        });
         return formatResult({ sessionId: session.id, wallMs, output: shown });
       }
       ctx.sessions.release(session.id);
       const exitCode = session.exit?.exitCode ?? -1;
-      ctx.emit({ type: "item/completed", item: { ...item, exitCode, status: exitCode === 0 ? "completed" : "failed" } });
+      ctx.emit({
+        type: "item/completed",
+        item: { ...item, exitCode, status: exitCode === 0 ? "completed" : "failed" },
+      });
       return formatResult({ exitCode, wallMs, output: shown });
     },
   };

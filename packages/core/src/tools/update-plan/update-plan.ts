@@ -1,6 +1,6 @@
 import { PlanStep } from "@kiln/protocol";
 import { z } from "zod";
-import { type Tool, ToolError, describeArgumentError, parseJsonArguments } from "../tool.ts";
+import { describeArgumentError, parseJsonArguments, type Tool, ToolError } from "../tool.ts";
 import description from "./description.md";
 
 const UpdatePlanArgs = z.object({
@@ -40,7 +40,8 @@ export function createUpdatePlanTool(): Tool<UpdatePlanArgs> {
     },
     parse(call) {
       const parsed = UpdatePlanArgs.safeParse(parseJsonArguments(call));
-      if (!parsed.success) throw ToolError.respondToModel(describeArgumentError("update_plan", parsed.error.issues));
+      if (!parsed.success)
+        throw ToolError.respondToModel(describeArgumentError("update_plan", parsed.error.issues));
       const inProgress = parsed.data.plan.filter((s) => s.status === "in_progress").length;
       if (inProgress > 1) throw ToolError.respondToModel("at most one step may be in_progress at a time");
       return parsed.data;

@@ -1,0 +1,156 @@
+// `npm run bench`: figures for `kiln exec`, printed as one table and saved raw to test-output/bench.json.
+// Sequence: build; the scripted exec task (wall time, per-step overhead, peak RSS, per-step breakdown);
+// startup; sandbox spawn. Each benchmark runs alone, one process at a time, so they do not compete for
+// the CPUs. Exits 0 whatever the figures are; only a benchmark that could not run makes it exit 1.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, release } from "node:os";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { benchExec } from "../bench/exec-bench.mjs";
+import { summarize } from "../bench/measure.mjs";
+import { figureRow, mb, ms, renderTable, sectionRow, summaryRow, target } from "../bench/report.mjs";
+import { benchSandboxSpawn } from "../bench/sandbox-bench.mjs";
+import { benchStartup } from "../bench/startup-bench.mjs";
+import { stepBreakdown } from "../bench/step-breakdown.mjs";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const STEPS = 20;
+const EXEC_RUNS = 5;
+const STARTUP_RUNS = 10;
+const SPAWN_RUNS = 20;
+const TARGET_PER_STEP_MS = 40;
+const TARGET_PEAK_RSS_KB = 100 * 1024;
+
+const began = performance.now();
+const cpuModel = cpus()[0]?.model ?? "unknown CPU";
+console.log(`Kiln bench — Node ${process.version}, ${availableParallelism()} CPUs (${cpuModel}), Linux ${release()}\n`);
+
+if (spawnSync(process.execPath, ["scripts/build.mjs"], { cwd: root, stdio: "inherit" }).status !== 0) {
+  console.error("bench: the build failed (output above), so there is nothing to measure");
+  process.exit(1);
+}
+
+const errors = [];
+const exec = await section("exec", () => benchExec({ root, steps: STEPS, runs: EXEC_RUNS }));
+const startup = await section("startup", () => benchStartup({ root, runs: STARTUP_RUNS }));
+const sandbox = await section("sandbox spawn", () => benchSandboxSpawn({ root, runs: SPAWN_RUNS }));
+
+const figures = {
+  exec: exec && execFigures(exec),
+  startup: startup && { bundle: summarize(startup.bundle), wrapper: startup.wrapper && summarize(startup.wrapper) },
+  sandbox: sandbox && { first: sandbox.first, sandboxed: summarize(sandbox.sandboxed), plain: summarize(sandbox.plain) },
+};
+console.log(renderTable([...execRows(figures.exec), ...startupRows(figures.startup, startup), ...sandboxRows(figures.sandbox)]));
+if (figures.exec) console.log(`\n${breakdownText(figures.exec.breakdown, figures.sandbox)}`);
+for (const { name, error } of errors) console.log(`\n${name}: could not run: ${error.stack ?? error}`);
+
+writeJson({ exec, startup, sandbox, figures });
+console.log(`\nraw numbers: test-output/bench.json · took ${((performance.now() - began) / 1000).toFixed(0)} s`);
+process.exit(errors.length === 0 ? 0 : 1);
+
+/** Runs one benchmark; a failure is reported at the end and the others still run. */
+async function section(name, run) {
+  console.error(`… ${name}`);
+  try {
+    return await run();
+  } catch (error) {
+    errors.push({ name, error });
+    return null;
+  }
+}
+
+function execFigures({ stepped, empty }) {
+  const stepped20 = summarize(stepped.map((r) => r.wallMs));
+  const empty0 = summarize(empty.map((r) => r.wallMs));
+  return {
+    stepped: stepped20,
+    empty: empty0,
+    perStepMs: (stepped20.median - empty0.median) / STEPS,
+    peakRssKb: summarize(stepped.map((r) => r.peakRssKb)),
+    emptyPeakRssKb: summarize(empty.map((r) => r.peakRssKb)),
+    breakdown: stepBreakdown(stepped),
+  };
+}
+
+function execRows(f) {
+  if (!f) return [];
+  return [
+    sectionRow(`1. kiln exec --json, scripted task, ${EXEC_RUNS} runs each (fresh model, KILN_HOME, repo)`),
+    summaryRow(`${STEPS}-step task, wall time`, f.stepped, ms),
+    summaryRow("0-step task (final message only), wall time", f.empty, ms),
+    figureRow(
+      "harness overhead per step, incl. sandbox + model round trip",
+      ms(f.perStepMs),
+      target(f.perStepMs, TARGET_PER_STEP_MS, ms),
+    ),
+    summaryRow(
+      `peak RSS of kiln, ${STEPS}-step task (max is the figure)`,
+      f.peakRssKb,
+      mb,
+      target(f.peakRssKb.max, TARGET_PEAK_RSS_KB, mb),
+    ),
+    summaryRow("peak RSS of kiln, 0-step task", f.emptyPeakRssKb, mb),
+  ];
+}
+
+function startupRows(f, raw) {
+  if (!f) return [];
+  const wrapperRow = f.wrapper
+    ? summaryRow(`./kiln --version${raw.rebuilt ? " (a source edit made it rebuild once)" : ""}`, f.wrapper, ms)
+    : figureRow("./kiln --version", "skipped: the wrapper would run npm ci (lockfile newer than node_modules)");
+  return [
+    sectionRow(`2. startup, ${STARTUP_RUNS} runs each`),
+    summaryRow("node packages/cli/dist/kiln.js --version", f.bundle, ms),
+    wrapperRow,
+  ];
+}
+
+function sandboxRows(f) {
+  if (!f) return [];
+  return [
+    sectionRow(`3. spawning \`true\`, ${SPAWN_RUNS} runs each, to exit with pipes drained`),
+    summaryRow("through @kiln/sandbox, workspace-write (bwrap)", f.sandboxed, ms),
+    figureRow("  its first spawn (one-off setup included)", ms(f.first)),
+    summaryRow("plain child_process.spawn", f.plain, ms),
+  ];
+}
+
+function breakdownText(b, sandbox) {
+  const row = (label, value) => `  ${label.padEnd(58)}${ms(value).padStart(9)}`;
+  const lines = [
+    `Where a step goes (medians of ${b.samples} steps; request → request = one step):`,
+    row("model answer streamed, parsed, tool dispatched", b.answer),
+    row("command, kiln's duration_ms (sandbox + bash + output)", b.command),
+    sandbox && row("  of which a bare sandboxed `true` (benchmark 3)", sandbox.sandboxed.median),
+    row("result recorded, next request built and sent", b.return),
+    row("whole step, as seen by the fake model", b.step),
+    "",
+    row("kiln spawned → first model request (start-up)", b.startup),
+    row("last model request → kiln exited", b.windDown),
+  ];
+  return lines.filter((l) => l !== null && l !== undefined).join("\n");
+}
+
+function writeJson({ exec, startup, sandbox, figures }) {
+  const raw = (runs) =>
+    runs?.map((r) => ({ wallMs: r.wallMs, peakRssKb: r.peakRssKb, requests: r.requests.length, events: r.events.length }));
+  const { raw: steps, ...breakdown } = figures.exec?.breakdown ?? {};
+  const json = {
+    meta: { date: new Date().toISOString(), node: process.version, cpus: availableParallelism(), cpuModel, kernel: release() },
+    units: { time: "ms", memory: "kB" },
+    exec: exec && {
+      steps: STEPS,
+      stepped: raw(exec.stepped),
+      empty: raw(exec.empty),
+      perStepMs: figures.exec.perStepMs,
+      breakdown: { ...breakdown, steps },
+    },
+    startup,
+    sandbox,
+    targets: { perStepMs: TARGET_PER_STEP_MS, peakRssKb: TARGET_PEAK_RSS_KB },
+    errors: errors.map(({ name, error }) => ({ name, message: String(error.message ?? error) })),
+  };
+  mkdirSync(`${root}test-output`, { recursive: true });
+  writeFileSync(`${root}test-output/bench.json`, `${JSON.stringify(json, null, 2)}\n`);
+}
