@@ -17,7 +17,10 @@ const prompt = "Look around the repository and report what you find.";
 export async function benchExec({ root, steps, runs }) {
   await runOnce(root, 0);
   await runOnce(root, steps);
-  const pairs = await repeat(runs, async () => ({ empty: await runOnce(root, 0), stepped: await runOnce(root, steps) }));
+  const pairs = await repeat(runs, async () => ({
+    empty: await runOnce(root, 0),
+    stepped: await runOnce(root, steps),
+  }));
   return { stepped: pairs.map((p) => p.stepped), empty: pairs.map((p) => p.empty) };
 }
 
@@ -42,7 +45,9 @@ async function runOnce(root, steps) {
 }
 
 function check(run, steps) {
-  const commands = run.events.filter((e) => e.event.type === "item.completed" && e.event.item.type === "command_execution");
+  const commands = run.events.filter(
+    (e) => e.event.type === "item.completed" && e.event.item.type === "command_execution",
+  );
   const failed = commands.filter((e) => e.event.item.exit_code !== 0).map((e) => e.event.item.command);
   const problems = [
     run.code !== 0 && `kiln exited with ${run.code ?? run.signal}`,
@@ -51,5 +56,7 @@ function check(run, steps) {
     run.requests.length !== steps + 1 && `${run.requests.length} of ${steps + 1} model requests made`,
   ].filter(Boolean);
   if (problems.length === 0) return;
-  throw new Error(`kiln exec (${steps} steps) misbehaved: ${problems.join("; ")}\nstderr: ${run.stderr.trim()}`);
+  throw new Error(
+    `kiln exec (${steps} steps) misbehaved: ${problems.join("; ")}\nstderr: ${run.stderr.trim()}`,
+  );
 }

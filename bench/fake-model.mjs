@@ -49,7 +49,9 @@ function readUrl(child, exited, stderr) {
     onLines(child.stdout, (line) => resolve(JSON.parse(line).url));
     child.once("error", reject);
     exited.then((code) =>
-      reject(new Error(`fake model server exited with ${code} before printing its url: ${stderr.join("\n")}`)),
+      reject(
+        new Error(`fake model server exited with ${code} before printing its url: ${stderr.join("\n")}`),
+      ),
     );
   });
 }

@@ -37,11 +37,15 @@ export function createKilnHome(modelUrl) {
 export function runKilnExec({ root, cwd, env, prompt }) {
   return new Promise((resolve, reject) => {
     const startedAt = performance.now();
-    const child = spawn(process.execPath, [join(root, "packages/cli/dist/kiln.js"), "exec", "--json", prompt], {
-      cwd,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(root, "packages/cli/dist/kiln.js"), "exec", "--json", prompt],
+      {
+        cwd,
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     const rss = watchPeakRss(child.pid);
     const events = [];
     let stderr = "";

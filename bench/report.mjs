@@ -7,9 +7,9 @@ export const ms = (value) => (Number.isFinite(value) ? `${value.toFixed(value < 
 /** kB (as /proc reports) to MB. */
 export const mb = (kb) => (Number.isFinite(kb) ? `${(kb / 1024).toFixed(1)} MB` : "—");
 
-/** `≤ 40 ms: within target` or `… over target`. */
-export function target(value, limit, format) {
-  return `≤ ${format(limit)}: ${value <= limit ? "within target" : "over target"}`;
+/** `≤ 40 ms: within target` or `… over target`; `value` and `limit` are both in `unit`. */
+export function target(value, limit, unit) {
+  return `≤ ${limit} ${unit}: ${value <= limit ? "within target" : "over target"}`;
 }
 
 /** A table row from a summary (`{ median, min, max }`) formatted with `format`. */
@@ -38,6 +38,6 @@ export function renderTable(rows) {
       .join("  ")
       .trimEnd();
   const rule = "─".repeat(widths.reduce((sum, w) => sum + w + 2, -2));
-  const body = rows.map((r) => (Array.isArray(r) ? line(r) : `\n${r.section}`));
+  const body = rows.map((r, i) => (Array.isArray(r) ? line(r) : `${i === 0 ? "" : "\n"}${r.section}`));
   return [line(header), rule, ...body].join("\n");
 }

@@ -15,7 +15,9 @@ import { repeat } from "./measure.mjs";
  */
 export async function benchSandboxSpawn({ root, runs }) {
   // Imported only now: the library exists once the bench has built it.
-  const { createSandboxProvider } = await import(pathToFileURL(join(root, "packages/sandbox/dist/index.js")).href);
+  const { createSandboxProvider } = await import(
+    pathToFileURL(join(root, "packages/sandbox/dist/index.js")).href
+  );
   const sandbox = createSandboxProvider("workspace-write");
   const dir = mkdtempSync(join(tmpdir(), "kiln-bench-sandbox-"));
   const policy = { mode: "workspace-write", writableRoots: [dir], networkAccess: false };

@@ -11,8 +11,12 @@ import { repeat, timeProcess } from "./measure.mjs";
  */
 export async function benchStartup({ root, runs }) {
   const home = mkdtempSync(join(tmpdir(), "kiln-bench-home-"));
-  const options = { cwd: root, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, KILN_HOME: home, LANG: "C.UTF-8" } };
-  const time = (file, args) => repeat(runs + 1, () => timeProcess(file, args, options)).then((ms) => ms.slice(1));
+  const options = {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, KILN_HOME: home, LANG: "C.UTF-8" },
+  };
+  const time = (file, args) =>
+    repeat(runs + 1, () => timeProcess(file, args, options)).then((ms) => ms.slice(1));
   try {
     const bundle = await time(process.execPath, [join(root, "packages/cli/dist/kiln.js"), "--version"]);
     const wrapperSkipped = wrapperWouldInstall(root);

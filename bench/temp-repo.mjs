@@ -10,7 +10,8 @@ import { dirname, join } from "node:path";
  */
 export function createTempRepo(files) {
   const dir = mkdtempSync(join(tmpdir(), "kiln-bench-repo-"));
-  const git = (...args) => execFileSync("git", args, { cwd: dir, env: gitEnv(), stdio: ["ignore", "ignore", "pipe"] });
+  const git = (...args) =>
+    execFileSync("git", args, { cwd: dir, env: gitEnv(), stdio: ["ignore", "ignore", "pipe"] });
   git("init", "-q", "-b", "main");
   git("config", "user.name", "Kiln Bench");
   git("config", "user.email", "kiln-bench@example.com");

@@ -20,11 +20,13 @@ const EXEC_RUNS = 5;
 const STARTUP_RUNS = 10;
 const SPAWN_RUNS = 20;
 const TARGET_PER_STEP_MS = 40;
-const TARGET_PEAK_RSS_KB = 100 * 1024;
+const TARGET_PEAK_RSS_MB = 100;
 
 const began = performance.now();
 const cpuModel = cpus()[0]?.model ?? "unknown CPU";
-console.log(`Kiln bench — Node ${process.version}, ${availableParallelism()} CPUs (${cpuModel}), Linux ${release()}\n`);
+console.log(
+  `Kiln bench — Node ${process.version}, ${availableParallelism()} CPUs (${cpuModel}), Linux ${release()}\n`,
+);
 
 if (spawnSync(process.execPath, ["scripts/build.mjs"], { cwd: root, stdio: "inherit" }).status !== 0) {
   console.error("bench: the build failed (output above), so there is nothing to measure");
@@ -38,15 +40,30 @@ const sandbox = await section("sandbox spawn", () => benchSandboxSpawn({ root, r
 
 const figures = {
   exec: exec && execFigures(exec),
-  startup: startup && { bundle: summarize(startup.bundle), wrapper: startup.wrapper && summarize(startup.wrapper) },
-  sandbox: sandbox && { first: sandbox.first, sandboxed: summarize(sandbox.sandboxed), plain: summarize(sandbox.plain) },
+  startup: startup && {
+    bundle: summarize(startup.bundle),
+    wrapper: startup.wrapper && summarize(startup.wrapper),
+  },
+  sandbox: sandbox && {
+    first: sandbox.first,
+    sandboxed: summarize(sandbox.sandboxed),
+    plain: summarize(sandbox.plain),
+  },
 };
-console.log(renderTable([...execRows(figures.exec), ...startupRows(figures.startup, startup), ...sandboxRows(figures.sandbox)]));
+console.log(
+  renderTable([
+    ...execRows(figures.exec),
+    ...startupRows(figures.startup, startup),
+    ...sandboxRows(figures.sandbox),
+  ]),
+);
 if (figures.exec) console.log(`\n${breakdownText(figures.exec.breakdown, figures.sandbox)}`);
 for (const { name, error } of errors) console.log(`\n${name}: could not run: ${error.stack ?? error}`);
 
 writeJson({ exec, startup, sandbox, figures });
-console.log(`\nraw numbers: test-output/bench.json · took ${((performance.now() - began) / 1000).toFixed(0)} s`);
+console.log(
+  `\nraw numbers: test-output/bench.json · took ${((performance.now() - began) / 1000).toFixed(0)} s`,
+);
 process.exit(errors.length === 0 ? 0 : 1);
 
 /** Runs one benchmark; a failure is reported at the end and the others still run. */
@@ -82,13 +99,13 @@ function execRows(f) {
     figureRow(
       "harness overhead per step, incl. sandbox + model round trip",
       ms(f.perStepMs),
-      target(f.perStepMs, TARGET_PER_STEP_MS, ms),
+      target(f.perStepMs, TARGET_PER_STEP_MS, "ms"),
     ),
     summaryRow(
-      `peak RSS of kiln, ${STEPS}-step task (max is the figure)`,
+      `peak RSS (VmHWM) of kiln, ${STEPS}-step task; target vs max`,
       f.peakRssKb,
       mb,
-      target(f.peakRssKb.max, TARGET_PEAK_RSS_KB, mb),
+      target(f.peakRssKb.max / 1024, TARGET_PEAK_RSS_MB, "MB"),
     ),
     summaryRow("peak RSS of kiln, 0-step task", f.emptyPeakRssKb, mb),
   ];
@@ -97,8 +114,15 @@ function execRows(f) {
 function startupRows(f, raw) {
   if (!f) return [];
   const wrapperRow = f.wrapper
-    ? summaryRow(`./kiln --version${raw.rebuilt ? " (a source edit made it rebuild once)" : ""}`, f.wrapper, ms)
-    : figureRow("./kiln --version", "skipped: the wrapper would run npm ci (lockfile newer than node_modules)");
+    ? summaryRow(
+        `./kiln --version${raw.rebuilt ? " (a source edit made it rebuild once)" : ""}`,
+        f.wrapper,
+        ms,
+      )
+    : figureRow(
+        "./kiln --version",
+        "skipped: the wrapper would run npm ci (lockfile newer than node_modules)",
+      );
   return [
     sectionRow(`2. startup, ${STARTUP_RUNS} runs each`),
     summaryRow("node packages/cli/dist/kiln.js --version", f.bundle, ms),
@@ -134,10 +158,21 @@ function breakdownText(b, sandbox) {
 
 function writeJson({ exec, startup, sandbox, figures }) {
   const raw = (runs) =>
-    runs?.map((r) => ({ wallMs: r.wallMs, peakRssKb: r.peakRssKb, requests: r.requests.length, events: r.events.length }));
+    runs?.map((r) => ({
+      wallMs: r.wallMs,
+      peakRssKb: r.peakRssKb,
+      requests: r.requests.length,
+      events: r.events.length,
+    }));
   const { raw: steps, ...breakdown } = figures.exec?.breakdown ?? {};
   const json = {
-    meta: { date: new Date().toISOString(), node: process.version, cpus: availableParallelism(), cpuModel, kernel: release() },
+    meta: {
+      date: new Date().toISOString(),
+      node: process.version,
+      cpus: availableParallelism(),
+      cpuModel,
+      kernel: release(),
+    },
     units: { time: "ms", memory: "kB" },
     exec: exec && {
       steps: STEPS,
@@ -148,7 +183,7 @@ function writeJson({ exec, startup, sandbox, figures }) {
     },
     startup,
     sandbox,
-    targets: { perStepMs: TARGET_PER_STEP_MS, peakRssKb: TARGET_PEAK_RSS_KB },
+    targets: { perStepMs: TARGET_PER_STEP_MS, peakRssKb: TARGET_PEAK_RSS_MB * 1024 },
     errors: errors.map(({ name, error }) => ({ name, message: String(error.message ?? error) })),
   };
   mkdirSync(`${root}test-output`, { recursive: true });

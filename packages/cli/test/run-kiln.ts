@@ -70,11 +70,20 @@ export function finish(child: ChildProcess): Promise<KilnRun> {
   });
   return new Promise((resolve) => {
     child.on("close", (code, signal) => {
-      const events = stdout
-        .split("\n")
-        .filter((l) => l.trim().startsWith("{"))
-        .map((l) => ExecEvent.parse(JSON.parse(l)));
-      resolve({ code, signal, stdout, stderr, events });
+      resolve({
+        code,
+        signal,
+        stdout,
+        stderr,
+        // Parsed on first use, so a test of non-JSON output never trips over it (and a parse error
+        // fails the test that asked, instead of being lost in an event handler).
+        get events() {
+          return stdout
+            .split("\n")
+            .filter((l) => l !== "")
+            .map((l) => ExecEvent.parse(JSON.parse(l)));
+        },
+      });
     });
   });
 }

@@ -7,7 +7,7 @@
 // otherwise still be root on the host's files (/etc/shadow readable).
 import { KilnError } from "@kiln/protocol";
 import { buildBwrapArgs, detectHostLayout } from "./bwrap-args.ts";
-import { launchScript } from "./launch-script.ts";
+import { launchArgs } from "./launch-script.ts";
 import { createAccessGranter } from "./sandbox-access.ts";
 import { sandboxEnv, sandboxPath } from "./sandbox-env.ts";
 import { resolveSandboxLayout } from "./sandbox-mounts.ts";
@@ -43,6 +43,12 @@ export function createBwrapLauncher(options: SandboxProviderOptions = {}): Bwrap
 
   const uid = options.uid ?? defaultSandboxUid;
   const gid = options.gid ?? uid;
+  if (![uid, gid].every((id) => Number.isInteger(id) && id > 0)) {
+    throw new KilnError(
+      "config_invalid",
+      `The sandbox uid and gid must be positive integers (not root's 0), got ${uid}:${gid}.`,
+    );
+  }
   const setpriv = requireSystemTool("setpriv");
   const granter = createAccessGranter(uid, {
     setfacl: requireSystemTool("setfacl"),
@@ -55,11 +61,15 @@ export function createBwrapLauncher(options: SandboxProviderOptions = {}): Bwrap
   };
 }
 
-/** Creates the bwrap runner; throws `sandbox_unavailable` when bwrap (or, as root, setpriv/setfacl) is missing. */
+/**
+ * Creates the bwrap runner; throws `sandbox_unavailable` when bwrap (or, as root, setpriv/setfacl) is
+ * missing or the CPU has no seccomp filter.
+ */
 export function createBwrapRunner(options: SandboxProviderOptions = {}): CommandRunner {
   const launcher = createBwrapLauncher(options);
   const bash = requireSystemTool("bash");
   const layout = detectHostLayout();
+  const seccompFilter = seccompFilterPath();
 
   return {
     async spawn(options) {
@@ -78,10 +88,10 @@ export function createBwrapRunner(options: SandboxProviderOptions = {}): Command
         seccompFd: 3,
         argv: options.argv,
       });
-      const script = launchScript({ mergeStderr: !tty, seccompFromArg0: true });
+      const launch = { mergeStderr: !tty, seccompFromArg0: true };
       const spec = {
         file: bash,
-        args: ["--norc", "--noprofile", "-c", script, seccompFilterPath(), ...launcher.prefix, ...bwrapArgs],
+        args: launchArgs(launch, seccompFilter, [...launcher.prefix, ...bwrapArgs]),
         cwd: "/",
         env: { PATH: sandboxPath },
         ...(options.signal === undefined ? {} : { signal: options.signal }),

@@ -25,7 +25,9 @@ function policy(mode: SandboxMode, writableRoots: string[], networkAccess = fals
   return { mode, writableRoots, networkAccess };
 }
 
-async function run(options: Partial<SpawnOptions> & Pick<SpawnOptions, "argv" | "cwd">): Promise<CommandResult> {
+async function run(
+  options: Partial<SpawnOptions> & Pick<SpawnOptions, "argv" | "cwd">,
+): Promise<CommandResult> {
   const child = await provider.spawn({ policy: policy("workspace-write", [options.cwd]), ...options });
   return collectOutput(child);
 }
@@ -97,7 +99,12 @@ describe("a bwrap sandbox", () => {
   it("gives the command a clean environment plus the variables passed in", async () => {
     const cwd = await freshWorkspace();
     const result = await run({ argv: ["env"], cwd, env: { KILN_TASK: "42" } });
-    const env = Object.fromEntries(result.output.trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2)));
+    const env = Object.fromEntries(
+      result.output
+        .trim()
+        .split("\n")
+        .map((line) => line.split(/=(.*)/s).slice(0, 2)),
+    );
     expect(env).toEqual({
       PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
       HOME: "/tmp/home",
@@ -112,22 +119,36 @@ describe("a bwrap sandbox", () => {
 
   it("never splits a multibyte character across chunks", async () => {
     const cwd = await freshWorkspace();
-    const result = await run({ argv: ["bash", "-c", "printf '\\xc3'; sleep 0.1; printf '\\xa9t\\xc3\\xa9\\n'"], cwd });
+    const result = await run({
+      argv: ["bash", "-c", "printf '\\xc3'; sleep 0.1; printf '\\xa9t\\xc3\\xa9\\n'"],
+      cwd,
+    });
     expect(result.output).toBe("été\n");
   });
 
   it("delivers output printed before the caller subscribes", async () => {
     const cwd = await freshWorkspace();
-    const child = await provider.spawn({ argv: ["echo", "early"], cwd, policy: policy("workspace-write", [cwd]) });
+    const child = await provider.spawn({
+      argv: ["echo", "early"],
+      cwd,
+      policy: policy("workspace-write", [cwd]),
+    });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await collectOutput(child)).toEqual({ output: "early\n", status: { exitCode: 0, signal: null } });
   });
 
   it("passes write() to the command's stdin", async () => {
     const cwd = await freshWorkspace();
-    const child = await provider.spawn({ argv: ["bash", "-c", "read line; echo \"got $line\""], cwd, policy: policy("workspace-write", [cwd]) });
+    const child = await provider.spawn({
+      argv: ["bash", "-c", 'read line; echo "got $line"'],
+      cwd,
+      policy: policy("workspace-write", [cwd]),
+    });
     child.write("hello\n");
-    expect(await collectOutput(child)).toEqual({ output: "got hello\n", status: { exitCode: 0, signal: null } });
+    expect(await collectOutput(child)).toEqual({
+      output: "got hello\n",
+      status: { exitCode: 0, signal: null },
+    });
   });
 });
 
@@ -175,7 +196,10 @@ describe("the sandbox's filesystem", () => {
   it("gives the command a private /tmp: what it writes there, or next to the workspace, never reaches the host", async () => {
     const cwd = await freshWorkspace();
     const leak = `kiln-leak-${process.pid}-${Date.now()}`;
-    const result = await run({ argv: ["bash", "-c", `echo x > /tmp/${leak} && echo x > ../${leak} && ls /tmp`], cwd });
+    const result = await run({
+      argv: ["bash", "-c", `echo x > /tmp/${leak} && echo x > ../${leak} && ls /tmp`],
+      cwd,
+    });
     expect(result.status).toEqual({ exitCode: 0, signal: null });
     expect(result.output.split("\n")).toContain(leak);
     expect([existsSync(`/tmp/${leak}`), existsSync(join(cwd, "..", leak))]).toEqual([false, false]);
@@ -196,7 +220,11 @@ describe("the sandbox's filesystem", () => {
 
   it("mounts a working directory outside every root read-only", async () => {
     const cwd = await freshWorkspace();
-    const result = await run({ argv: ["bash", "-c", "ls; touch y"], cwd, policy: policy("workspace-write", []) });
+    const result = await run({
+      argv: ["bash", "-c", "ls; touch y"],
+      cwd,
+      policy: policy("workspace-write", []),
+    });
     expect(result.output).toContain("Read-only file system");
     expect(result.status.exitCode).toBe(1);
   });
@@ -220,7 +248,9 @@ describe("the sandbox's filesystem", () => {
     execFileSync("git", ["init", "-q", cwd]);
     const result = await run({ argv: ["bash", "-c", "echo hi > f.txt && git status --porcelain"], cwd });
     expect(result).toEqual({ output: "?? f.txt\n", status: { exitCode: 0, signal: null } });
-    expect(execFileSync("git", ["-C", cwd, "status", "--porcelain"], { encoding: "utf8" })).toBe("?? f.txt\n");
+    expect(execFileSync("git", ["-C", cwd, "status", "--porcelain"], { encoding: "utf8" })).toBe(
+      "?? f.txt\n",
+    );
   });
 });
 
@@ -237,8 +267,15 @@ describe.runIf(asRoot)("a sandbox started by root", () => {
   it("uses the uid and gid it is configured with", async () => {
     const cwd = await freshWorkspace();
     const custom = createSandboxProvider("workspace-write", { uid: 61001, gid: 61002 });
-    const child = await custom.spawn({ argv: ["bash", "-c", "id -u; id -g"], cwd, policy: policy("workspace-write", [cwd]) });
-    expect(await collectOutput(child)).toEqual({ output: "61001\n61002\n", status: { exitCode: 0, signal: null } });
+    const child = await custom.spawn({
+      argv: ["bash", "-c", "id -u; id -g"],
+      cwd,
+      policy: policy("workspace-write", [cwd]),
+    });
+    expect(await collectOutput(child)).toEqual({
+      output: "61001\n61002\n",
+      status: { exitCode: 0, signal: null },
+    });
   });
 });
 
@@ -277,7 +314,10 @@ describe("the sandbox's network", () => {
     const before = connections;
     const result = await run({ argv: connect(), cwd, policy: policy("workspace-write", [cwd], true) });
     expect(result).toEqual({ output: "connected\n", status: { exitCode: 0, signal: null } });
-    await eventually(async () => connections, (count) => count > before);
+    await eventually(
+      async () => connections,
+      (count) => count > before,
+    );
     expect(connections).toBe(before + 1);
   });
 
@@ -300,13 +340,19 @@ describe("the sandbox's seccomp filter", () => {
 
   it("denies ptrace with EPERM", async () => {
     const cwd = await freshWorkspace();
-    const result = await run({ argv: ["perl", "-e", `syscall(${ptrace}, 0, 0, 0, 0) == -1 and print "$!\\n"`], cwd });
+    const result = await run({
+      argv: ["perl", "-e", `syscall(${ptrace}, 0, 0, 0, 0) == -1 and print "$!\\n"`],
+      cwd,
+    });
     expect(result.output).toBe("Operation not permitted\n");
   });
 
   it("denies TIOCSTI with EPERM", async () => {
     const cwd = await freshWorkspace();
-    const result = await run({ argv: ["perl", "-e", 'my $c = "x"; ioctl(STDIN, 0x5412, $c) or print "$!\\n"'], cwd });
+    const result = await run({
+      argv: ["perl", "-e", 'my $c = "x"; ioctl(STDIN, 0x5412, $c) or print "$!\\n"'],
+      cwd,
+    });
     expect(result.output).toBe("Operation not permitted\n");
   });
 
@@ -322,7 +368,11 @@ describe("a sandbox in a terminal", () => {
   it("runs in a PTY of the requested size and receives what is written", async () => {
     const cwd = await freshWorkspace();
     const child = await provider.spawn({
-      argv: ["bash", "-c", 'tty; test -t 0 && echo is-a-tty; stty size; echo "TERM=$TERM"; read line; echo "got:$line"'],
+      argv: [
+        "bash",
+        "-c",
+        'tty; test -t 0 && echo is-a-tty; stty size; echo "TERM=$TERM"; read line; echo "got:$line"',
+      ],
       cwd,
       policy: policy("workspace-write", [cwd]),
       tty: true,
@@ -334,7 +384,9 @@ describe("a sandbox in a terminal", () => {
     child.write("hello\r");
     const { output, status } = await result;
     expect(status).toEqual({ exitCode: 0, signal: null });
-    expect(output.replace(/\r/g, "")).toMatch(/^\/dev\/(console|pts\/\d+)\nis-a-tty\n30 100\nTERM=xterm-256color\n/);
+    expect(output.replace(/\r/g, "")).toMatch(
+      /^\/dev\/(console|pts\/\d+)\nis-a-tty\n30 100\nTERM=xterm-256color\n/,
+    );
     expect(output).toContain("got:hello");
   });
 
@@ -373,11 +425,19 @@ describe("stopping a sandbox", () => {
       policy: policy("workspace-write", [cwd]),
     });
     await waitForOutput(child, "started");
-    const running = await eventually(() => processesWith(`sleep\0${marker}`), (pids) => pids.length === 2);
+    const running = await eventually(
+      () => processesWith(`sleep\0${marker}`),
+      (pids) => pids.length === 2,
+    );
     expect(running.length).toBe(2);
     child.kill();
     expect(await child.exited).toEqual({ exitCode: null, signal: "SIGKILL" });
-    expect(await eventually(() => processesWith(`sleep\0${marker}`), (pids) => pids.length === 0)).toEqual([]);
+    expect(
+      await eventually(
+        () => processesWith(`sleep\0${marker}`),
+        (pids) => pids.length === 0,
+      ),
+    ).toEqual([]);
   });
 
   it("kill() with SIGTERM also takes the sandbox down", async () => {
@@ -419,7 +479,8 @@ describe("stopping a sandbox", () => {
 });
 
 describe("choosing a sandbox", () => {
-  const hint = "bubblewrap is not installed: `apt-get install bubblewrap`, or run with `--sandbox danger-full-access`";
+  const hint =
+    "bubblewrap is not installed: `apt-get install bubblewrap`, or run with `--sandbox danger-full-access`";
 
   it("fails up front with an install hint when bwrap is missing", () => {
     const create = () => createSandboxProvider("workspace-write", { bwrapPath: "/nonexistent/bwrap" });
@@ -431,26 +492,37 @@ describe("choosing a sandbox", () => {
     const cwd = await freshWorkspace();
     const host = createSandboxProvider("danger-full-access", { bwrapPath: "/nonexistent/bwrap" });
     expect(host.kind).toBe("none");
-    await expect(host.spawn({ argv: ["true"], cwd, policy: policy("read-only", [cwd]) })).rejects.toMatchObject({
+    await expect(
+      host.spawn({ argv: ["true"], cwd, policy: policy("read-only", [cwd]) }),
+    ).rejects.toMatchObject({
       code: "sandbox_unavailable",
       message: hint,
     });
+  });
+
+  it.runIf(asRoot)("refuses to run sandboxed commands as root", () => {
+    expect(() => createSandboxProvider("workspace-write", { uid: 0 })).toThrow(
+      expect.objectContaining({ code: "config_invalid" }),
+    );
   });
 
   it("refuses to make system directories writable", async () => {
     const cwd = await freshWorkspace();
     const spawning = provider.spawn({ argv: ["true"], cwd, policy: policy("workspace-write", ["/usr/lib"]) });
     await expect(spawning).rejects.toMatchObject({ code: "sandbox_denied" });
-    await expect(provider.spawn({ argv: ["true"], cwd, policy: policy("workspace-write", ["/"]) })).rejects.toMatchObject(
-      { code: "sandbox_denied" },
-    );
+    await expect(
+      provider.spawn({ argv: ["true"], cwd, policy: policy("workspace-write", ["/"]) }),
+    ).rejects.toMatchObject({ code: "sandbox_denied" });
   });
 
   it("refuses a writable root that does not exist", async () => {
     const cwd = await freshWorkspace();
     const missing = join(cwd, "missing");
-    await expect(provider.spawn({ argv: ["true"], cwd, policy: policy("workspace-write", [missing]) })).rejects.toMatchObject(
-      { code: "sandbox_denied", message: `Writable root ${missing} does not exist or is not a directory.` },
-    );
+    await expect(
+      provider.spawn({ argv: ["true"], cwd, policy: policy("workspace-write", [missing]) }),
+    ).rejects.toMatchObject({
+      code: "sandbox_denied",
+      message: `Writable root ${missing} does not exist or is not a directory.`,
+    });
   });
 });

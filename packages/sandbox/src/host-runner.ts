@@ -3,7 +3,7 @@
 import { stat } from "node:fs/promises";
 import { KilnError } from "@kiln/protocol";
 import type { CommandRunner } from "./bwrap-runner.ts";
-import { launchScript } from "./launch-script.ts";
+import { launchArgs } from "./launch-script.ts";
 import { hostEnv } from "./sandbox-env.ts";
 import { spawnPiped } from "./spawn-piped.ts";
 import { spawnPty } from "./spawn-pty.ts";
@@ -31,10 +31,7 @@ export function createHostRunner(): CommandRunner {
       const [file, args] =
         bash === undefined
           ? [command, rest]
-          : [
-              bash,
-              ["--norc", "--noprofile", "-c", launchScript({ mergeStderr: !tty, seccompFromArg0: false }), "kiln", ...options.argv],
-            ];
+          : [bash, launchArgs({ mergeStderr: !tty, seccompFromArg0: false }, "kiln", options.argv)];
       const spec = {
         file,
         args,

@@ -7,7 +7,8 @@
 //  - `2>&1`: stdout and stderr share one pipe, so their interleaving is exactly the command's.
 //  - `3<"$0"`: bwrap reads the seccomp filter from fd 3 (node-pty cannot pass extra fds, and a fresh
 //    open gives every spawn its own file offset).
-// bash, not sh: dash cannot name fds above 9.
+// bash, not sh: dash cannot name fds above 9. `--norc`: bash sources ~/.bashrc when its stdin is a
+// socket (it takes that for rshd), and Node's stdio pipes are sockets.
 
 /** What the script sets up before it execs the command. */
 export interface LaunchScriptOptions {
@@ -15,6 +16,11 @@ export interface LaunchScriptOptions {
   mergeStderr: boolean;
   /** Open `$0` (a path) as fd 3 for bwrap's `--seccomp 3`. */
   seccompFromArg0: boolean;
+}
+
+/** bash's arguments: the script, then `arg0` (`$0`), then the command to exec. */
+export function launchArgs(options: LaunchScriptOptions, arg0: string, command: string[]): string[] {
+  return ["--norc", "--noprofile", "-c", launchScript(options), arg0, ...command];
 }
 
 /** The bash script; run it as `bash -c SCRIPT ARG0 COMMAND...`. */

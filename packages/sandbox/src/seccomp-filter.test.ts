@@ -13,7 +13,8 @@ function decide(filter: Buffer, call: { arch: number; nr: number; args?: number[
   const data = Buffer.alloc(64);
   data.writeInt32LE(call.nr, 0);
   data.writeUInt32LE(call.arch, 4);
-  for (const [index, value] of (call.args ?? []).entries()) data.writeBigUInt64LE(BigInt(value), 16 + 8 * index);
+  for (const [index, value] of (call.args ?? []).entries())
+    data.writeBigUInt64LE(BigInt(value), 16 + 8 * index);
   let accumulator = 0;
   for (let pc = 0; pc < filter.length / 8; pc++) {
     const code = filter.readUInt16LE(pc * 8);
@@ -47,14 +48,35 @@ function decide(filter: Buffer, call: { arch: number; nr: number; args?: number[
 }
 
 const numbers: Record<SeccompArch, Record<string, number>> = {
-  x64: { read: 0, ioctl: 16, ptrace: 101, mount: 165, unshare: 272, clone: 56, clone3: 435, bpf: 321, openat: 257 },
-  arm64: { read: 63, ioctl: 29, ptrace: 117, mount: 40, unshare: 97, clone: 220, clone3: 435, bpf: 280, openat: 56 },
+  x64: {
+    read: 0,
+    ioctl: 16,
+    ptrace: 101,
+    mount: 165,
+    unshare: 272,
+    clone: 56,
+    clone3: 435,
+    bpf: 321,
+    openat: 257,
+  },
+  arm64: {
+    read: 63,
+    ioctl: 29,
+    ptrace: 117,
+    mount: 40,
+    unshare: 97,
+    clone: 220,
+    clone3: 435,
+    bpf: 280,
+    openat: 56,
+  },
 };
 
 describe.each(["x64", "arm64"] as const)("the %s seccomp filter", (arch) => {
   const filter = buildSeccompFilter(arch);
   const nr = numbers[arch];
-  const call = (name: string, args?: number[]) => decide(filter, { arch: AUDIT_ARCH[arch], nr: nr[name]!, args });
+  const call = (name: string, args?: number[]) =>
+    decide(filter, { arch: AUDIT_ARCH[arch], nr: nr[name]!, args });
 
   it("is a whole number of 8-byte instructions, well under the kernel's 4096 limit", () => {
     expect(filter.length % 8).toBe(0);
@@ -66,24 +88,31 @@ describe.each(["x64", "arm64"] as const)("the %s seccomp filter", (arch) => {
   });
 
   it("denies namespace, mount, tracing and kernel syscalls with EPERM", () => {
-    expect([call("ptrace"), call("mount"), call("unshare"), call("bpf")]).toEqual([EPERM, EPERM, EPERM, EPERM]);
-  });
-
-  it("denies TIOCSTI and TIOCLINUX by the low 32 bits of the request", () => {
-    expect([call("ioctl", [0, 0x5412]), call("ioctl", [0, 0x541c]), call("ioctl", [0, 0x1_0000_5412])]).toEqual([
+    expect([call("ptrace"), call("mount"), call("unshare"), call("bpf")]).toEqual([
+      EPERM,
       EPERM,
       EPERM,
       EPERM,
     ]);
   });
 
+  it("denies TIOCSTI and TIOCLINUX by the low 32 bits of the request", () => {
+    expect([
+      call("ioctl", [0, 0x5412]),
+      call("ioctl", [0, 0x541c]),
+      call("ioctl", [0, 0x1_0000_5412]),
+    ]).toEqual([EPERM, EPERM, EPERM]);
+  });
+
   it("denies clone with namespace flags but allows fork and threads", () => {
     const CLONE_NEWUSER = 0x10000000;
     const SIGCHLD = 17;
     const threadFlags = 0x3d0f00;
-    expect([call("clone", [CLONE_NEWUSER | SIGCHLD]), call("clone", [SIGCHLD]), call("clone", [threadFlags])]).toEqual(
-      [EPERM, ALLOW, ALLOW],
-    );
+    expect([
+      call("clone", [CLONE_NEWUSER | SIGCHLD]),
+      call("clone", [SIGCHLD]),
+      call("clone", [threadFlags]),
+    ]).toEqual([EPERM, ALLOW, ALLOW]);
   });
 
   it("answers clone3 with ENOSYS so that libc falls back to clone", () => {
