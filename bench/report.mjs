@@ -4,8 +4,8 @@
 /** Milliseconds, one decimal below 100 ms. */
 export const ms = (value) => (Number.isFinite(value) ? `${value.toFixed(value < 100 ? 1 : 0)} ms` : "—");
 
-/** kB (as /proc reports) to MB. */
-export const mb = (kb) => (Number.isFinite(kb) ? `${(kb / 1024).toFixed(1)} MB` : "—");
+/** kB as /proc reports them (KiB) to MiB. */
+export const mib = (kb) => (Number.isFinite(kb) ? `${(kb / 1024).toFixed(1)} MiB` : "—");
 
 /** `≤ 40 ms: within target` or `… over target`; `value` and `limit` are both in `unit`. */
 export function target(value, limit, unit) {

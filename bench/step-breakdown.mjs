@@ -22,6 +22,7 @@ export function stepBreakdown(runs) {
     return: median(column("return")),
     startup: median(runs.map((r) => r.requests[0].at - r.startedAt)),
     windDown: median(runs.map((r) => r.exitedAt - r.requests.at(-1).at)),
+    commandByName: commandMedians(steps),
     raw: steps,
   };
 }
@@ -33,6 +34,7 @@ function stepsOf(run) {
     const asked = run.requests[k].at;
     const answered = run.requests[k + 1].at;
     return {
+      cmd: done.event.item.command,
       step: answered - asked,
       answer: started[k].at - asked,
       command: done.event.item.duration_ms,
@@ -40,6 +42,16 @@ function stepsOf(run) {
       return: answered - done.at,
     };
   });
+}
+
+/** Median `duration_ms` per command, `echo step 7` counted as `echo step N`. */
+function commandMedians(steps) {
+  const byName = new Map();
+  for (const s of steps) {
+    const name = s.cmd.replace(/\d+$/, "N");
+    byName.set(name, [...(byName.get(name) ?? []), s.command]);
+  }
+  return Object.fromEntries([...byName].map(([name, durations]) => [name, median(durations)]));
 }
 
 function commandEvents(run, type) {

@@ -4,12 +4,12 @@
 // the CPUs. Exits 0 whatever the figures are; only a benchmark that could not run makes it exit 1.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, release } from "node:os";
+import { availableParallelism, cpus, loadavg, release } from "node:os";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { benchExec } from "../bench/exec-bench.mjs";
 import { summarize } from "../bench/measure.mjs";
-import { figureRow, mb, ms, renderTable, sectionRow, summaryRow, target } from "../bench/report.mjs";
+import { figureRow, mib, ms, renderTable, sectionRow, summaryRow, target } from "../bench/report.mjs";
 import { benchSandboxSpawn } from "../bench/sandbox-bench.mjs";
 import { benchStartup } from "../bench/startup-bench.mjs";
 import { stepBreakdown } from "../bench/step-breakdown.mjs";
@@ -20,12 +20,14 @@ const EXEC_RUNS = 5;
 const STARTUP_RUNS = 10;
 const SPAWN_RUNS = 20;
 const TARGET_PER_STEP_MS = 40;
-const TARGET_PEAK_RSS_MB = 100;
+const TARGET_PEAK_RSS_MIB = 100;
 
 const began = performance.now();
 const cpuModel = cpus()[0]?.model ?? "unknown CPU";
+// The load average is printed because other work on the machine moves every figure below.
+const load = loadavg()[0].toFixed(2);
 console.log(
-  `Kiln bench — Node ${process.version}, ${availableParallelism()} CPUs (${cpuModel}), Linux ${release()}\n`,
+  `Kiln bench — Node ${process.version}, ${availableParallelism()} CPUs (${cpuModel}), Linux ${release()}, load ${load}\n`,
 );
 
 if (spawnSync(process.execPath, ["scripts/build.mjs"], { cwd: root, stdio: "inherit" }).status !== 0) {
@@ -104,10 +106,10 @@ function execRows(f) {
     summaryRow(
       `peak RSS (VmHWM) of kiln, ${STEPS}-step task; target vs max`,
       f.peakRssKb,
-      mb,
-      target(f.peakRssKb.max / 1024, TARGET_PEAK_RSS_MB, "MB"),
+      mib,
+      target(f.peakRssKb.max / 1024, TARGET_PEAK_RSS_MIB, "MiB"),
     ),
-    summaryRow("peak RSS of kiln, 0-step task", f.emptyPeakRssKb, mb),
+    summaryRow("peak RSS of kiln, 0-step task", f.emptyPeakRssKb, mib),
   ];
 }
 
@@ -147,6 +149,9 @@ function breakdownText(b, sandbox) {
     row("model answer streamed, parsed, tool dispatched", b.answer),
     row("command, kiln's duration_ms (sandbox + bash + output)", b.command),
     sandbox && row("  of which a bare sandboxed `true` (benchmark 3)", sandbox.sandboxed.median),
+    `    by command: ${Object.entries(b.commandByName)
+      .map(([name, value]) => `${name} ${ms(value)}`)
+      .join(", ")}`,
     row("result recorded, next request built and sent", b.return),
     row("whole step, as seen by the fake model", b.step),
     "",
@@ -172,8 +177,9 @@ function writeJson({ exec, startup, sandbox, figures }) {
       cpus: availableParallelism(),
       cpuModel,
       kernel: release(),
+      loadAverage1m: loadavg()[0],
     },
-    units: { time: "ms", memory: "kB" },
+    units: { time: "ms", memory: "KiB (/proc's kB)" },
     exec: exec && {
       steps: STEPS,
       stepped: raw(exec.stepped),
@@ -183,7 +189,7 @@ function writeJson({ exec, startup, sandbox, figures }) {
     },
     startup,
     sandbox,
-    targets: { perStepMs: TARGET_PER_STEP_MS, peakRssKb: TARGET_PEAK_RSS_MB * 1024 },
+    targets: { perStepMs: TARGET_PER_STEP_MS, peakRssKb: TARGET_PEAK_RSS_MIB * 1024 },
     errors: errors.map(({ name, error }) => ({ name, message: String(error.message ?? error) })),
   };
   mkdirSync(`${root}test-output`, { recursive: true });

@@ -64,8 +64,14 @@ describe("createExecJsonProjector", () => {
     const out = lines([
       { type: "thread/started", thread },
       { type: "turn/started", turnId: "turn_1" },
-      { type: "item/started", item: { id: "u1", type: "userMessage", content: [{ type: "text", text: "hi" }] } },
-      { type: "item/completed", item: { id: "u1", type: "userMessage", content: [{ type: "text", text: "hi" }] } },
+      {
+        type: "item/started",
+        item: { id: "u1", type: "userMessage", content: [{ type: "text", text: "hi" }] },
+      },
+      {
+        type: "item/completed",
+        item: { id: "u1", type: "userMessage", content: [{ type: "text", text: "hi" }] },
+      },
       { type: "item/started", item: { id: "m1", type: "agentMessage", text: "" } },
       { type: "item/agentMessage/delta", itemId: "m1", delta: "Let me look around first." },
       { type: "item/completed", item: { id: "m1", type: "agentMessage", text: "Let me look around first." } },
@@ -119,7 +125,10 @@ describe("createExecJsonProjector", () => {
   });
 
   it("numbers items per projector, from item_0", () => {
-    const message: ThreadEvent = { type: "item/completed", item: { id: "m", type: "agentMessage", text: "x" } };
+    const message: ThreadEvent = {
+      type: "item/completed",
+      item: { id: "m", type: "agentMessage", text: "x" },
+    };
     const first = createExecJsonProjector();
     lines([{ type: "item/completed", item: { id: "z", type: "agentMessage", text: "y" } }], first);
 
@@ -137,7 +146,9 @@ describe("createExecJsonProjector", () => {
     ["declined", "declined"],
     ["interrupted", "failed"],
   ] as const)("maps a %s command to status %s, with its exit code and duration", (status, expected) => {
-    expect(lines([{ type: "item/completed", item: command(status, { exitCode: 2, durationMs: 15 }) }])).toEqual([
+    expect(
+      lines([{ type: "item/completed", item: command(status, { exitCode: 2, durationMs: 15 }) }]),
+    ).toEqual([
       {
         type: "item.completed",
         item: {
@@ -208,7 +219,13 @@ describe("createExecJsonProjector", () => {
   });
 
   it("prints MCP tool calls with arguments, result and error", () => {
-    const base = { id: "mcp-1", type: "mcpToolCall", server: "docs", tool: "search", arguments: { q: "x" } } as const;
+    const base = {
+      id: "mcp-1",
+      type: "mcpToolCall",
+      server: "docs",
+      tool: "search",
+      arguments: { q: "x" },
+    } as const;
 
     expect(
       lines([
@@ -219,7 +236,14 @@ describe("createExecJsonProjector", () => {
     ).toEqual([
       {
         type: "item.started",
-        item: { id: "item_0", type: "mcp_tool_call", server: "docs", tool: "search", status: "in_progress", arguments: { q: "x" } },
+        item: {
+          id: "item_0",
+          type: "mcp_tool_call",
+          server: "docs",
+          tool: "search",
+          status: "in_progress",
+          arguments: { q: "x" },
+        },
       },
       {
         type: "item.completed",
@@ -272,9 +296,9 @@ describe("createExecJsonProjector", () => {
     const projector = createExecJsonProjector();
 
     expect(lines(events, projector)).toEqual([]);
-    expect(lines([{ type: "item/completed", item: { id: "m", type: "agentMessage", text: "" } }], projector)).toEqual([
-      { type: "item.completed", item: { id: "item_0", type: "agent_message", text: "" } },
-    ]);
+    expect(
+      lines([{ type: "item/completed", item: { id: "m", type: "agentMessage", text: "" } }], projector),
+    ).toEqual([{ type: "item.completed", item: { id: "item_0", type: "agent_message", text: "" } }]);
   });
 
   it("prints a retried model call as a Reconnecting error line", () => {

@@ -36,8 +36,16 @@ describe("parseExecArgs", () => {
   });
 
   it("takes the prompt as the one positional argument, before or after options", () => {
-    expect(parseExecArgs(["fix the test", "--json"])).toEqual({ ...defaults, prompt: "fix the test", json: true });
-    expect(parseExecArgs(["--json", "fix the test"])).toEqual({ ...defaults, prompt: "fix the test", json: true });
+    expect(parseExecArgs(["fix the test", "--json"])).toEqual({
+      ...defaults,
+      prompt: "fix the test",
+      json: true,
+    });
+    expect(parseExecArgs(["--json", "fix the test"])).toEqual({
+      ...defaults,
+      prompt: "fix the test",
+      json: true,
+    });
   });
 
   it("takes - as the prompt (read standard input)", () => {
@@ -121,12 +129,30 @@ describe("parseExecArgs", () => {
   it("accepts --option=value, keeping any further = in the value", () => {
     expect(
       parseExecArgs(["--model=gpt-x", "--sandbox=danger-full-access", '--config=model="a=b"', "--cd=/w"]),
-    ).toEqual({ ...defaults, model: "gpt-x", sandbox: "danger-full-access", config: ['model="a=b"'], cd: "/w" });
+    ).toEqual({
+      ...defaults,
+      model: "gpt-x",
+      sandbox: "danger-full-access",
+      config: ['model="a=b"'],
+      cd: "/w",
+    });
   });
 
   it("repeats -c and --add-dir, and splits --image comma lists", () => {
     expect(
-      parseExecArgs(["-c", "a=1", "--config", "b=2", "--add-dir", "/x", "--add-dir=/y", "-i", "a.png,b.png", "--image", "c.png,"]),
+      parseExecArgs([
+        "-c",
+        "a=1",
+        "--config",
+        "b=2",
+        "--add-dir",
+        "/x",
+        "--add-dir=/y",
+        "-i",
+        "a.png,b.png",
+        "--image",
+        "c.png,",
+      ]),
     ).toEqual({
       ...defaults,
       config: ["a=1", "b=2"],
@@ -142,7 +168,11 @@ describe("parseExecArgs", () => {
       approvalPolicy: "on-request",
     });
     for (const flag of ["--yolo", "--dangerously-bypass-approvals-and-sandbox"]) {
-      expect(parseExecArgs([flag])).toEqual({ ...defaults, sandbox: "danger-full-access", approvalPolicy: "never" });
+      expect(parseExecArgs([flag])).toEqual({
+        ...defaults,
+        sandbox: "danger-full-access",
+        approvalPolicy: "never",
+      });
     }
   });
 

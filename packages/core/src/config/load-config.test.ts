@@ -67,7 +67,10 @@ describe("parseOverride", () => {
       raw: "sandbox_workspace_write.network_access=true",
       values: { sandbox_workspace_write: { network_access: true } },
     });
-    expect(parseOverride('a.b.c=["x", 2]')).toEqual({ raw: 'a.b.c=["x", 2]', values: { a: { b: { c: ["x", 2] } } } });
+    expect(parseOverride('a.b.c=["x", 2]')).toEqual({
+      raw: 'a.b.c=["x", 2]',
+      values: { a: { b: { c: ["x", 2] } } },
+    });
     expect(parseOverride("project_doc_max_bytes = 10")).toEqual({
       raw: "project_doc_max_bytes = 10",
       values: { project_doc_max_bytes: 10 },
@@ -75,7 +78,10 @@ describe("parseOverride", () => {
   });
 
   it("keeps a value that is not TOML as a plain string", () => {
-    expect(parseOverride("model=gpt-5-mini")).toEqual({ raw: "model=gpt-5-mini", values: { model: "gpt-5-mini" } });
+    expect(parseOverride("model=gpt-5-mini")).toEqual({
+      raw: "model=gpt-5-mini",
+      values: { model: "gpt-5-mini" },
+    });
     expect(parseOverride("approval_policy=never").values).toEqual({ approval_policy: "never" });
   });
 
@@ -130,7 +136,10 @@ describe("loadConfig", () => {
         'approval_policy = "on-failure"',
       ].join("\n"),
     );
-    writeFileSync(projectFile, 'model = "project"\napproval_policy = "never"\nsandbox_mode = "danger-full-access"\n');
+    writeFileSync(
+      projectFile,
+      'model = "project"\napproval_policy = "never"\nsandbox_mode = "danger-full-access"\n',
+    );
     const config = load({
       profile: "fast",
       overrides: ['model="override"', 'model_reasoning_effort="high"'],
@@ -180,7 +189,10 @@ describe("loadConfig", () => {
   });
 
   it("selects the profile named by the profile key when --profile is not given", () => {
-    writeFileSync(globalFile, 'profile = "deep"\n[profiles.deep]\nmodel = "o-deep"\n[profiles.other]\nmodel = "o"\n');
+    writeFileSync(
+      globalFile,
+      'profile = "deep"\n[profiles.deep]\nmodel = "o-deep"\n[profiles.other]\nmodel = "o"\n',
+    );
 
     expect(load().model).toBe("o-deep");
     expect(load({ profile: "other" }).model).toBe("o");
@@ -236,12 +248,12 @@ describe("loadConfig", () => {
   it("resolves the built-in ollama provider without a key", () => {
     const config = load({ overrides: ['model_provider="ollama"'] });
 
-    expect([config.modelProvider.base_url, config.modelProvider.wire_api, config.apiKey, config.apiKeyEnv]).toEqual([
-      "http://localhost:11434/v1",
-      "chat",
-      undefined,
-      undefined,
-    ]);
+    expect([
+      config.modelProvider.base_url,
+      config.modelProvider.wire_api,
+      config.apiKey,
+      config.apiKeyEnv,
+    ]).toEqual(["http://localhost:11434/v1", "chat", undefined, undefined]);
   });
 
   it("takes openai_base_url as the built-in openai provider's base URL", () => {
@@ -273,10 +285,13 @@ describe("loadConfig", () => {
 
   it("names the file when it is not valid TOML", () => {
     writeFileSync(projectFile, "model = \n");
-    const error = errorOf(() => load());
 
-    expect(error).toMatchObject({ code: "config_invalid", details: { file: projectFile } });
-    expect(error.message).toMatch(new RegExp(`^${escape(projectFile)} is not valid TOML: `));
+    expect(errorOf(() => load())).toEqual({
+      code: "config_invalid",
+      message: `${projectFile} is not valid TOML: Invalid TOML document: invalid value`,
+      retryable: false,
+      details: { file: projectFile },
+    });
   });
 
   it("names the file and the key and says what is expected for a wrong value", () => {
@@ -294,7 +309,10 @@ describe("loadConfig", () => {
     writeFileSync(projectFile, "sandbox_mode = 3\n");
     const error = errorOf(() => load());
 
-    expect(error).toMatchObject({ code: "config_invalid", details: { source: projectFile, key: "sandbox_mode" } });
+    expect(error).toMatchObject({
+      code: "config_invalid",
+      details: { source: projectFile, key: "sandbox_mode" },
+    });
     expect(error.message).toContain(`${projectFile}: key "sandbox_mode": `);
     expect(error.message).toContain('"read-only"|"workspace-write"|"danger-full-access"');
     expect(error.message).toContain("(found 3)");
@@ -309,8 +327,13 @@ describe("loadConfig", () => {
   it("names the -c override or the flags when they hold a wrong value", () => {
     expect(errorOf(() => load({ overrides: ["sandbox_workspace_write.network_access=yes"] }))).toMatchObject({
       code: "config_invalid",
-      message: expect.stringMatching(/^-c sandbox_workspace_write\.network_access=yes: key "sandbox_workspace_write\.network_access": .* \(found "yes"\)$/),
-      details: { source: "-c sandbox_workspace_write.network_access=yes", key: "sandbox_workspace_write.network_access" },
+      message: expect.stringMatching(
+        /^-c sandbox_workspace_write\.network_access=yes: key "sandbox_workspace_write\.network_access": .* \(found "yes"\)$/,
+      ),
+      details: {
+        source: "-c sandbox_workspace_write.network_access=yes",
+        key: "sandbox_workspace_write.network_access",
+      },
     });
     expect(errorOf(() => load({ flags: { sandbox_mode: "nope" } }))).toMatchObject({
       code: "config_invalid",
@@ -360,7 +383,3 @@ describe("loadConfig", () => {
     );
   });
 });
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}

@@ -51,13 +51,23 @@ function envelope(info: ThreadInfo, seq: number, event: ThreadEvent): EventEnvel
   return { seq, threadId: info.id, at: CREATED + seq, event };
 }
 
-const user = (text: string): HistoryItem => ({ type: "message", role: "user", content: [{ type: "input_text", text }] });
+const user = (text: string): HistoryItem => ({
+  type: "message",
+  role: "user",
+  content: [{ type: "input_text", text }],
+});
 const assistant = (text: string): HistoryItem => ({
   type: "message",
   role: "assistant",
   content: [{ type: "output_text", text }],
 });
-const usage = { inputTokens: 1, cachedInputTokens: 0, outputTokens: 1, reasoningOutputTokens: 0, totalTokens: 2 };
+const usage = {
+  inputTokens: 1,
+  cachedInputTokens: 0,
+  outputTokens: 1,
+  reasoningOutputTokens: 0,
+  totalTokens: 2,
+};
 
 /** A rollout with one completed turn: 6 lines, 3 events. */
 function completedThread(info = threadInfo()): { writer: RolloutWriter; events: EventEnvelope[] } {
@@ -160,7 +170,10 @@ describe("readRollout", () => {
     const state = readRollout(writer.path);
 
     expect([state.lastEventSeq, state.lastLineSeq, state.history.length]).toEqual([4, 13, 6]);
-    expect(state.unfinishedTurn).toEqual({ context: context(info, "turn_2"), danglingCalls: [calls[2], calls[3]] });
+    expect(state.unfinishedTurn).toEqual({
+      context: context(info, "turn_2"),
+      danglingCalls: [calls[2], calls[3]],
+    });
   });
 
   it("lets a compacted line replace all history before it", () => {
@@ -234,7 +247,7 @@ describe("readRollout", () => {
     const error = errorOf(() => readRollout(writer.path));
 
     expect(error.code).toBe("rollout_corrupt");
-    expect(error.message).toMatch(new RegExp(`^${writer.path.replace(/[.]/g, "\\.")}:8: payload\\.turnId `));
+    expect(error.message.startsWith(`${writer.path}:8: payload.turnId `)).toBe(true);
   });
 
   it("throws rollout_corrupt for a file without a thread line, and not_found for a missing file", () => {

@@ -80,16 +80,17 @@ describe("isReadOnlyCommand", () => {
   // BUG: `git branch` is allowed with any arguments, so creating, renaming or deleting a branch counts as
   // read-only and, under the `untrusted` approval policy, runs without asking.
   it.fails("counts git branch with a branch name (create, delete) as mutating", () => {
-    expect(["git branch feature", "git branch -D main", "git branch -m old new"].map(isReadOnlyCommand)).toEqual([
-      false,
-      false,
-      false,
-    ]);
+    expect(
+      ["git branch feature", "git branch -D main", "git branch -m old new"].map(isReadOnlyCommand),
+    ).toEqual([false, false, false]);
   });
 
   // BUG: only the `--output FILE` spelling is caught; `--output=FILE` writes FILE and counts as read-only.
   it.fails("counts git diff/log/show --output=FILE as mutating", () => {
-    expect(["git diff --output=x.patch", "git log -p --output=x.log"].map(isReadOnlyCommand)).toEqual([false, false]);
+    expect(["git diff --output=x.patch", "git log -p --output=x.log"].map(isReadOnlyCommand)).toEqual([
+      false,
+      false,
+    ]);
   });
 
   // BUG: `rg --pre CMD` runs CMD on every searched file (Codex rejects --pre and --hostname-bin).
