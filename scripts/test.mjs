@@ -9,7 +9,7 @@ const run = (cmd, args, opts = {}) =>
   spawnSync(cmd, args, { cwd: root, stdio: "inherit", ...opts }).status ?? 1;
 
 if (!existsSync(`${root}node_modules`)) {
-  if (run("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"]) !== 0) process.exit(1);
+  if (run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"]) !== 0) process.exit(1);
 }
 if (run("node", ["scripts/build.mjs"]) !== 0) {
   console.log("0 passed, 1 failed");
