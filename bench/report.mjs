@@ -37,7 +37,8 @@ export function renderTable(rows) {
       .map((cell, i) => (i === 0 || i === r.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
       .join("  ")
       .trimEnd();
-  const rule = "─".repeat(widths.reduce((sum, w) => sum + w + 2, -2));
+  // The rule stops at the start of the last column: a long note there should not stretch it.
+  const rule = "─".repeat(widths.slice(0, -1).reduce((sum, w) => sum + w + 2, 0) + header.at(-1).length);
   const body = rows.map((r, i) => (Array.isArray(r) ? line(r) : `${i === 0 ? "" : "\n"}${r.section}`));
   return [line(header), rule, ...body].join("\n");
 }

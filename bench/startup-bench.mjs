@@ -7,7 +7,7 @@ import { repeat, timeProcess } from "./measure.mjs";
 
 /**
  * Times `node packages/cli/dist/kiln.js --version` and `./kiln --version` `runs` times each (after one
- * warm-up of each). Resolves with `{ bundle: ms[], wrapper: ms[] | null, wrapperSkipped, rebuilt }`.
+ * warm-up of each). Resolves with `{ bundle: ms[], wrapper: ms[] | null, wrapperSkipped, rebuilds }`.
  */
 export async function benchStartup({ root, runs }) {
   const home = mkdtempSync(join(tmpdir(), "kiln-bench-home-"));
@@ -15,19 +15,34 @@ export async function benchStartup({ root, runs }) {
     cwd: root,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, KILN_HOME: home, LANG: "C.UTF-8" },
   };
-  const time = (file, args) =>
-    repeat(runs + 1, () => timeProcess(file, args, options)).then((ms) => ms.slice(1));
   try {
-    const bundle = await time(process.execPath, [join(root, "packages/cli/dist/kiln.js"), "--version"]);
-    const wrapperSkipped = wrapperWouldInstall(root);
-    if (wrapperSkipped) return { bundle, wrapper: null, wrapperSkipped, rebuilt: false };
-    const before = bundleMtime(root);
-    const wrapper = await time(join(root, "kiln"), ["--version"]);
-    // Others edit sources while this runs; an edit makes the wrapper rebuild once, inflating a sample.
-    return { bundle, wrapper, wrapperSkipped, rebuilt: bundleMtime(root) !== before };
+    const kilnJs = join(root, "packages/cli/dist/kiln.js");
+    const bundle = await repeat(runs + 1, () =>
+      timeProcess(process.execPath, [kilnJs, "--version"], options),
+    );
+    if (wrapperWouldInstall(root))
+      return { bundle: bundle.slice(1), wrapper: null, wrapperSkipped: true, rebuilds: 0 };
+    const samples = await repeat(runs + 1, () => timeWrapper(root, options));
+    // A run that rebuilt measures the build, not startup: others edit sources while this runs.
+    const wrapper = samples.slice(1).filter((s) => !s.rebuilt);
+    return {
+      bundle: bundle.slice(1),
+      wrapper: wrapper.map((s) => s.ms),
+      wrapperSkipped: false,
+      rebuilds: samples.slice(1).length - wrapper.length,
+    };
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+/** One `./kiln --version`, and whether it rebuilt the bundle first (a source was newer than it). */
+async function timeWrapper(root, options) {
+  if (wrapperWouldInstall(root))
+    throw new Error("package-lock.json changed during the bench: ./kiln would run npm ci");
+  const before = bundleMtime(root);
+  const ms = await timeProcess(join(root, "kiln"), ["--version"], options);
+  return { ms, rebuilt: bundleMtime(root) !== before };
 }
 
 /**

@@ -1,7 +1,8 @@
 // `npm run bench`: figures for `kiln exec`, printed as one table and saved raw to test-output/bench.json.
 // Sequence: build; the scripted exec task (wall time, per-step overhead, peak RSS, per-step breakdown);
-// startup; sandbox spawn. Each benchmark runs alone, one process at a time, so they do not compete for
-// the CPUs. Exits 0 whatever the figures are; only a benchmark that could not run makes it exit 1.
+// startup; sandbox spawn. Benchmarks and their runs go one after another, never in parallel, so they do
+// not compete for the CPUs. Exits 0 whatever the figures are; only a benchmark that could not run (or a
+// failed build) makes it exit 1.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, release } from "node:os";
@@ -80,12 +81,13 @@ async function section(name, run) {
 }
 
 function execFigures({ stepped, empty }) {
-  const stepped20 = summarize(stepped.map((r) => r.wallMs));
-  const empty0 = summarize(empty.map((r) => r.wallMs));
+  const steppedWall = summarize(stepped.map((r) => r.wallMs));
+  const emptyWall = summarize(empty.map((r) => r.wallMs));
   return {
-    stepped: stepped20,
-    empty: empty0,
-    perStepMs: (stepped20.median - empty0.median) / STEPS,
+    stepped: steppedWall,
+    empty: emptyWall,
+    // The 0-step run pays start-up, one model call and exit; what the 20 steps add is the harness's.
+    perStepMs: (steppedWall.median - emptyWall.median) / STEPS,
     peakRssKb: summarize(stepped.map((r) => r.peakRssKb)),
     emptyPeakRssKb: summarize(empty.map((r) => r.peakRssKb)),
     breakdown: stepBreakdown(stepped),
@@ -116,20 +118,22 @@ function execRows(f) {
 function startupRows(f, raw) {
   if (!f) return [];
   const wrapperRow = f.wrapper
-    ? summaryRow(
-        `./kiln --version${raw.rebuilt ? " (a source edit made it rebuild once)" : ""}`,
-        f.wrapper,
-        ms,
-      )
+    ? summaryRow(`./kiln --version${rebuildNote(raw.rebuilds)}`, f.wrapper, ms)
     : figureRow(
         "./kiln --version",
-        "skipped: the wrapper would run npm ci (lockfile newer than node_modules)",
+        "—",
+        "skipped: ./kiln would run npm ci (lockfile newer than node_modules)",
       );
   return [
     sectionRow(`2. startup, ${STARTUP_RUNS} runs each`),
     summaryRow("node packages/cli/dist/kiln.js --version", f.bundle, ms),
     wrapperRow,
   ];
+}
+
+function rebuildNote(rebuilds) {
+  if (rebuilds === 0) return "";
+  return ` (${rebuilds} run${rebuilds === 1 ? "" : "s"} that rebuilt after a source edit left out)`;
 }
 
 function sandboxRows(f) {

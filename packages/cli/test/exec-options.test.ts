@@ -163,6 +163,53 @@ describe("kiln exec options", () => {
   });
 });
 
+describe("extra inputs", () => {
+  it("lets the agent write in an --add-dir root, and nowhere else outside the workspace", async () => {
+    const repo = await createTempGitRepo({ "a.txt": "a\n" });
+    const { mkdtemp, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const extra = await mkdtemp(join(tmpdir(), "kiln-extra-"));
+    try {
+      server.setScenario({
+        steps: [
+          { output: [{ type: "exec_command", cmd: `echo from-sandbox > ${extra}/cmd.txt` }] },
+          { output: [{ type: "message", text: "wrote" }] },
+        ],
+      });
+      const run = await runKiln(["exec", "--json", "--add-dir", extra, "write there"], {
+        cwd: repo.dir,
+        env: home.env,
+      });
+      expect(run.code).toBe(0);
+      expect(await readFile(join(extra, "cmd.txt"), "utf8")).toBe("from-sandbox\n");
+    } finally {
+      await repo.cleanup();
+      await rm(extra, { recursive: true, force: true });
+    }
+  });
+
+  it("sends --image files to the model as data URLs with the prompt", async () => {
+    const repo = await createTempGitRepo({ "a.txt": "a\n" });
+    try {
+      const png = Buffer.from("89504e470d0a1a0a", "hex");
+      await writeFile(join(repo.dir, "shot.png"), png);
+      server.setScenario({ steps: [{ output: [{ type: "message", text: "I see it." }] }] });
+      const run = await runKiln(["exec", "--json", "--image", "shot.png", "what is this?"], {
+        cwd: repo.dir,
+        env: home.env,
+      });
+      expect(run.code).toBe(0);
+      const body = server.requests[0]?.body as { input: { content: unknown[] }[] };
+      expect(body.input.at(-1)?.content).toEqual([
+        { type: "input_text", text: "what is this?" },
+        { type: "input_image", image_url: `data:image/png;base64,${png.toString("base64")}` },
+      ]);
+    } finally {
+      await repo.cleanup();
+    }
+  });
+});
+
 describe("bad usage exits 2 with a message that says what to do", () => {
   it.each([
     [

@@ -96,45 +96,50 @@ describe("parseOverride", () => {
   });
 });
 
+/** What loadConfig resolves with no file, override or flag. */
+function defaults() {
+  return {
+    kilnHome: home,
+    model: "gpt-5.5",
+    modelProviderId: "openai",
+    modelProvider: openai,
+    apiKey: undefined,
+    apiKeyEnv: "OPENAI_API_KEY",
+    approvalPolicy: "on-request",
+    sandboxMode: "workspace-write",
+    mode: "code",
+    networkAccess: false,
+    writableRoots: [],
+    reasoningEffort: undefined,
+    reasoningSummary: undefined,
+    projectDocMaxBytes: 32 * 1024,
+    modelContextWindow: undefined,
+    toolOutputTokenLimit: 10_000,
+    mcpServers: {},
+    sources: [],
+  };
+}
+
 describe("loadConfig", () => {
-  it("resolves the built-in defaults when no file exists", () => {
-    expect(load()).toEqual({
-      kilnHome: home,
-      model: "gpt-5.5",
-      modelProviderId: "openai",
-      modelProvider: openai,
-      apiKey: undefined,
-      apiKeyEnv: "OPENAI_API_KEY",
-      approvalPolicy: "on-request",
-      sandboxMode: "workspace-write",
-      mode: "code",
-      networkAccess: false,
-      writableRoots: [],
-      reasoningEffort: undefined,
-      reasoningSummary: undefined,
-      projectDocMaxBytes: 32 * 1024,
-      modelContextWindow: undefined,
-      toolOutputTokenLimit: 10_000,
-      mcpServers: {},
-      sources: [],
-    });
+  it("resolves gpt-5.5 on openai, workspace-write, on-request and a 32 KiB doc cap when no file exists", () => {
+    expect(load()).toEqual(defaults());
   });
 
   it("layers global, project, profile, -c overrides and flags in that order", () => {
     writeFileSync(
       globalFile,
-      [
-        'model = "global"',
-        'approval_policy = "untrusted"',
-        'sandbox_mode = "read-only"',
-        'mode = "plan"',
-        'model_reasoning_effort = "low"',
-        "project_doc_max_bytes = 100",
-        "[profiles.fast]",
-        'model = "profile"',
-        'model_reasoning_effort = "minimal"',
-        'approval_policy = "on-failure"',
-      ].join("\n"),
+      `model = "global"
+approval_policy = "untrusted"
+sandbox_mode = "read-only"
+mode = "plan"
+model_reasoning_effort = "low"
+model_reasoning_summary = "concise"
+project_doc_max_bytes = 100
+[profiles.fast]
+model = "profile"
+model_reasoning_effort = "minimal"
+approval_policy = "on-failure"
+`,
     );
     writeFileSync(
       projectFile,
@@ -142,42 +147,37 @@ describe("loadConfig", () => {
     );
     const config = load({
       profile: "fast",
-      overrides: ['model="override"', 'model_reasoning_effort="high"'],
+      overrides: ['model="override"', 'model_reasoning_effort="high"', "tool_output_token_limit=500"],
       flags: { model: "flag", sandbox_mode: undefined },
     });
 
-    expect({
-      model: config.model,
-      approvalPolicy: config.approvalPolicy,
-      sandboxMode: config.sandboxMode,
-      mode: config.mode,
-      reasoningEffort: config.reasoningEffort,
-      projectDocMaxBytes: config.projectDocMaxBytes,
-      sources: config.sources,
-    }).toEqual({
+    expect(config).toEqual({
+      ...defaults(),
       model: "flag",
       approvalPolicy: "on-failure",
       sandboxMode: "danger-full-access",
       mode: "plan",
       reasoningEffort: "high",
+      reasoningSummary: "concise",
       projectDocMaxBytes: 100,
+      toolOutputTokenLimit: 500,
       sources: [globalFile, projectFile],
     });
   });
 
-  it("lets the project file override the global one and finds it from a subdirectory", () => {
+  it("merges tables across files and finds the project file from a subdirectory", () => {
     writeFileSync(globalFile, 'model = "global"\n[sandbox_workspace_write]\nwritable_roots = ["/a"]\n');
     writeFileSync(projectFile, "[sandbox_workspace_write]\nnetwork_access = true\n");
     const sub = join(repo, "src", "deep");
     mkdirSync(sub, { recursive: true });
-    const config = load({ cwd: sub });
 
-    expect([config.model, config.networkAccess, config.writableRoots, config.sources]).toEqual([
-      "global",
-      true,
-      ["/a"],
-      [globalFile, projectFile],
-    ]);
+    expect(load({ cwd: sub })).toEqual({
+      ...defaults(),
+      model: "global",
+      networkAccess: true,
+      writableRoots: ["/a"],
+      sources: [globalFile, projectFile],
+    });
   });
 
   it("does not look for a project file above the repository root", () => {
@@ -185,7 +185,7 @@ describe("loadConfig", () => {
     mkdirSync(join(inner, ".git"), { recursive: true });
     writeFileSync(projectFile, 'model = "outer"\n');
 
-    expect([load({ cwd: inner }).model, load({ cwd: inner }).sources]).toEqual(["gpt-5.5", []]);
+    expect(load({ cwd: inner })).toEqual(defaults());
   });
 
   it("selects the profile named by the profile key when --profile is not given", () => {
@@ -194,8 +194,8 @@ describe("loadConfig", () => {
       'profile = "deep"\n[profiles.deep]\nmodel = "o-deep"\n[profiles.other]\nmodel = "o"\n',
     );
 
-    expect(load().model).toBe("o-deep");
-    expect(load({ profile: "other" }).model).toBe("o");
+    expect(load()).toEqual({ ...defaults(), model: "o-deep", sources: [globalFile] });
+    expect(load({ profile: "other" })).toEqual({ ...defaults(), model: "o", sources: [globalFile] });
   });
 
   // BUG: the profile is chosen from the files before `-c` overrides are applied, so `-c profile="x"`
@@ -207,53 +207,53 @@ describe("loadConfig", () => {
   });
 
   it("parses -c values as TOML and keeps a bare word as a string", () => {
-    const config = load({
-      overrides: ["model=my-model", "sandbox_workspace_write.network_access=true", "approval_policy=never"],
-    });
+    const overrides = [
+      "model=my-model",
+      "sandbox_workspace_write.network_access=true",
+      'approval_policy="never"',
+    ];
 
-    expect([config.model, config.networkAccess, config.approvalPolicy]).toEqual(["my-model", true, "never"]);
+    expect(load({ overrides })).toEqual({
+      ...defaults(),
+      model: "my-model",
+      networkAccess: true,
+      approvalPolicy: "never",
+    });
   });
 
   it("resolves a user-defined chat provider with its own key variable", () => {
     writeFileSync(
       globalFile,
-      [
-        'model_provider = "local"',
-        "[model_providers.local]",
-        'name = "Local"',
-        'base_url = "http://127.0.0.1:8080/v1/"',
-        'wire_api = "chat"',
-        'env_key = "LOCAL_KEY"',
-      ].join("\n"),
+      `model_provider = "local"
+[model_providers.local]
+name = "Local"
+base_url = "http://127.0.0.1:8080/v1/"
+wire_api = "chat"
+env_key = "LOCAL_KEY"
+stream_max_retries = 0
+`,
     );
-    const config = load({ env: { LOCAL_KEY: "sk-local", OPENAI_API_KEY: "sk-openai" } });
+    const provider = { ...openai, name: "Local", base_url: "http://127.0.0.1:8080/v1", wire_api: "chat" };
+    const local = { ...defaults(), modelProviderId: "local", apiKeyEnv: "LOCAL_KEY", sources: [globalFile] };
+    const modelProvider = { ...provider, env_key: "LOCAL_KEY", stream_max_retries: 0 };
 
-    expect([config.modelProviderId, config.modelProvider, config.apiKey, config.apiKeyEnv]).toEqual([
-      "local",
-      {
-        name: "Local",
-        base_url: "http://127.0.0.1:8080/v1",
-        wire_api: "chat",
-        env_key: "LOCAL_KEY",
-        stream_max_retries: 5,
-        retry_base_delay_ms: 250,
-        stream_idle_timeout_ms: 300_000,
-      },
-      "sk-local",
-      "LOCAL_KEY",
-    ]);
-    expect(load({ env: { LOCAL_KEY: "" } }).apiKey).toBeUndefined();
+    expect(load({ env: { LOCAL_KEY: "sk-local", OPENAI_API_KEY: "sk-openai" } })).toEqual({
+      ...local,
+      modelProvider,
+      apiKey: "sk-local",
+    });
+    expect(load({ env: { LOCAL_KEY: "" } })).toEqual({ ...local, modelProvider, apiKey: undefined });
   });
 
   it("resolves the built-in ollama provider without a key", () => {
-    const config = load({ overrides: ['model_provider="ollama"'] });
+    const { env_key: _, ...noKey } = openai;
 
-    expect([
-      config.modelProvider.base_url,
-      config.modelProvider.wire_api,
-      config.apiKey,
-      config.apiKeyEnv,
-    ]).toEqual(["http://localhost:11434/v1", "chat", undefined, undefined]);
+    expect(load({ overrides: ['model_provider="ollama"'] })).toEqual({
+      ...defaults(),
+      modelProviderId: "ollama",
+      modelProvider: { ...noKey, name: "Ollama", base_url: "http://localhost:11434/v1", wire_api: "chat" },
+      apiKeyEnv: undefined,
+    });
   });
 
   it("takes openai_base_url as the built-in openai provider's base URL", () => {
@@ -263,11 +263,13 @@ describe("loadConfig", () => {
   });
 
   it("reads the openai key from CODEX_API_KEY (what the Codex SDK passes), else OPENAI_API_KEY", () => {
-    expect(load({ env: { OPENAI_API_KEY: "sk-a", CODEX_API_KEY: "sk-b" } }).apiKey).toBe("sk-b");
-    expect(load({ env: { OPENAI_API_KEY: "sk-a" } }).apiKey).toBe("sk-a");
-    expect(load({ env: { CODEX_API_KEY: "sk-b" } }).apiKey).toBe("sk-b");
-    expect(load({ env: { CODEX_API_KEY: "", OPENAI_API_KEY: "sk-a" } }).apiKey).toBe("sk-a");
-    expect(load({ env: {} }).apiKey).toBeUndefined();
+    const key = (env: Record<string, string>) => load({ env }).apiKey;
+
+    expect(key({ OPENAI_API_KEY: "sk-a", CODEX_API_KEY: "sk-b" })).toBe("sk-b");
+    expect(key({ OPENAI_API_KEY: "sk-a" })).toBe("sk-a");
+    expect(key({ CODEX_API_KEY: "sk-b" })).toBe("sk-b");
+    expect(key({ CODEX_API_KEY: "", OPENAI_API_KEY: "sk-a" })).toBe("sk-a");
+    expect(key({})).toBeUndefined();
   });
 
   // BUG: `CODEX_API_KEY || OPENAI_API_KEY` yields "" when both are set but empty, so `kiln doctor` says
