@@ -57,7 +57,10 @@ export function runKilnExec({ root, cwd, env, prompt }) {
     child.stderr.on("data", (chunk) => {
       stderr += chunk;
     });
-    child.once("error", reject);
+    child.once("error", (error) => {
+      rss.stop();
+      reject(error);
+    });
     child.once("exit", () => {
       exitedAt = performance.now();
       peakRssKb = rss.stop();
