@@ -111,6 +111,7 @@ export function parseExecArgs(argv: string[]): ExecArgs {
       positionals.push(token);
       continue;
     }
+    if (!spec.value && eq > 0) throw new UsageError(`${name} takes no value (got "${token.slice(eq + 1)}")`);
     let value: string | undefined;
     if (spec.value) {
       value = eq > 0 ? token.slice(eq + 1) : argv[++i];

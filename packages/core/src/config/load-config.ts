@@ -83,7 +83,17 @@ export function loadConfig(options: LoadConfigOptions): ResolvedConfig {
   }
   for (const layer of layers) check(ConfigFile, layer);
 
-  const merged = layers.reduce<Record<string, unknown>>((acc, layer) => deepMerge(acc, layer.values), {});
+  const overrides = (options.overrides ?? []).map((raw) => {
+    const o = parseOverride(raw);
+    const layer = { source: `-c ${o.raw}`, values: o.values };
+    check(ConfigFile, layer);
+    return layer;
+  });
+  // The profile is chosen after `-c` (as in Codex), so `-c profile="fast"` selects one.
+  const merged = [...layers, ...overrides].reduce<Record<string, unknown>>(
+    (acc, layer) => deepMerge(acc, layer.values),
+    {},
+  );
   const profileName = options.profile ?? (typeof merged.profile === "string" ? merged.profile : undefined);
   if (profileName !== undefined) {
     const profiles = (merged.profiles ?? {}) as Record<string, Record<string, unknown>>;
@@ -97,12 +107,7 @@ export function loadConfig(options: LoadConfigOptions): ResolvedConfig {
     }
     layers.push({ source: `profile ${profileName}`, values: profile });
   }
-  const overrides = (options.overrides ?? []).map(parseOverride);
-  for (const o of overrides) {
-    const layer = { source: `-c ${o.raw}`, values: o.values };
-    check(ConfigFile, layer);
-    layers.push(layer);
-  }
+  layers.push(...overrides);
   if (options.flags !== undefined) {
     const flags = Object.fromEntries(Object.entries(options.flags).filter(([, v]) => v !== undefined));
     const layer = { source: "command-line flags", values: flags };
@@ -174,7 +179,7 @@ function apiKeyFor(
 ): { apiKey: string | undefined; apiKeyEnv: string | undefined } {
   if (providerId === "openai" && provider.env_key === "OPENAI_API_KEY") {
     // CODEX_API_KEY wins, as in `codex exec`: it is how @openai/codex-sdk passes an explicit key.
-    const key = env.CODEX_API_KEY || env.OPENAI_API_KEY;
+    const key = env.CODEX_API_KEY || env.OPENAI_API_KEY || undefined;
     return { apiKey: key, apiKeyEnv: "OPENAI_API_KEY" };
   }
   if (provider.env_key === undefined) return { apiKey: undefined, apiKeyEnv: undefined };

@@ -60,15 +60,23 @@ export function repositoryRoot(cwd: string): string {
 export function agentsText(files: string[], cwd: string, maxBytes: number): string {
   let budget = maxBytes;
   const parts: string[] = [];
+  const note = `[truncated: AGENTS.md text is capped at ${maxBytes} bytes]`;
+  let noted = false;
   for (const file of files) {
-    if (budget <= 0) break;
+    if (budget <= 0) {
+      // Files past the cap are left out; say so once, so the model knows more specific rules exist.
+      if (!noted) parts.push(note);
+      noted = true;
+      continue;
+    }
     let text = readFileSync(file, "utf8");
     const bytes = Buffer.byteLength(text, "utf8");
     if (bytes > budget) {
       text = `${Buffer.from(text, "utf8")
         .subarray(0, budget)
         .toString("utf8")
-        .replace(/\uFFFD$/, "")}\n[truncated: AGENTS.md text is capped at ${maxBytes} bytes]`;
+        .replace(/\uFFFD$/, "")}\n${note}`;
+      noted = true;
     }
     budget -= bytes;
     const where = relative(cwd, dirname(file)) || ".";

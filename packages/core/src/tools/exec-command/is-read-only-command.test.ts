@@ -79,14 +79,14 @@ describe("isReadOnlyCommand", () => {
 
   // BUG: `git branch` is allowed with any arguments, so creating, renaming or deleting a branch counts as
   // read-only and, under the `untrusted` approval policy, runs without asking.
-  it.fails("counts git branch with a branch name (create, delete) as mutating", () => {
+  it("counts git branch with a branch name (create, delete) as mutating", () => {
     expect(
       ["git branch feature", "git branch -D main", "git branch -m old new"].map(isReadOnlyCommand),
     ).toEqual([false, false, false]);
   });
 
   // BUG: only the `--output FILE` spelling is caught; `--output=FILE` writes FILE and counts as read-only.
-  it.fails("counts git diff/log/show --output=FILE as mutating", () => {
+  it("counts git diff/log/show --output=FILE as mutating", () => {
     expect(["git diff --output=x.patch", "git log -p --output=x.log"].map(isReadOnlyCommand)).toEqual([
       false,
       false,
@@ -94,17 +94,17 @@ describe("isReadOnlyCommand", () => {
   });
 
   // BUG: `rg --pre CMD` runs CMD on every searched file (Codex rejects --pre and --hostname-bin).
-  it.fails("counts rg --pre (runs a program on every file) as mutating", () => {
+  it("counts rg --pre (runs a program on every file) as mutating", () => {
     expect(["rg --pre rm x", "rg --pre=rm x"].map(isReadOnlyCommand)).toEqual([false, false]);
   });
 
   // BUG: GNU sed's `e` command runs a shell command; `sed -n` scripts are only checked for `w` and -i.
-  it.fails("counts sed -n with an e command (runs a shell command) as mutating", () => {
+  it("counts sed -n with an e command (runs a shell command) as mutating", () => {
     expect(isReadOnlyCommand("sed -n '1e rm -rf src' a.txt")).toBe(false);
   });
 
   // BUG: `tree -o FILE` writes its listing to FILE.
-  it.fails("counts tree -o FILE as mutating", () => {
+  it("counts tree -o FILE as mutating", () => {
     expect(isReadOnlyCommand("tree -o listing.txt")).toBe(false);
   });
 });

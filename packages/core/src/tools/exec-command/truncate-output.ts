@@ -7,14 +7,22 @@ export function estimateTokens(text: string): number {
 }
 
 /**
- * Caps text at `maxTokens`, keeping the head and the tail (where errors and summaries usually are)
- * and saying how much was cut in between.
+ * Caps text at `maxTokens` (counted in UTF-8 bytes), keeping the head and the tail (where errors and
+ * summaries usually are), saying how much was cut in between, and never splitting a character.
  */
 export function truncateOutput(text: string, maxTokens: number): string {
-  const maxChars = Math.max(0, maxTokens * BYTES_PER_TOKEN);
-  if (text.length <= maxChars) return text;
-  const head = Math.floor(maxChars / 2);
-  const tail = maxChars - head;
-  const cut = text.slice(head, text.length - tail);
-  return `${text.slice(0, head)}\n…${estimateTokens(cut)} tokens truncated…\n${text.slice(text.length - tail)}`;
+  const maxBytes = Math.max(0, maxTokens * BYTES_PER_TOKEN);
+  if (Buffer.byteLength(text, "utf8") <= maxBytes) return text;
+  const bytes = Buffer.from(text, "utf8");
+  let headEnd = Math.floor(maxBytes / 2);
+  let tailStart = bytes.length - (maxBytes - headEnd);
+  // Continuation bytes are 10xxxxxx: move both cuts onto character boundaries.
+  while (headEnd > 0 && isContinuation(bytes[headEnd])) headEnd--;
+  while (tailStart < bytes.length && isContinuation(bytes[tailStart])) tailStart++;
+  const cutTokens = Math.ceil((tailStart - headEnd) / BYTES_PER_TOKEN);
+  return `${bytes.subarray(0, headEnd).toString("utf8")}\n…${cutTokens} tokens truncated…\n${bytes.subarray(tailStart).toString("utf8")}`;
+}
+
+function isContinuation(byte: number | undefined): boolean {
+  return byte !== undefined && (byte & 0xc0) === 0x80;
 }
