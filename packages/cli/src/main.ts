@@ -1,5 +1,6 @@
 // The `kiln` command: dispatches to its subcommands. This is the CLI's process boundary: errors that
 // reach it are printed as one line (a stack only with KILN_DEBUG=1).
+import { setFlagsFromString } from "node:v8";
 import { KilnError } from "@kiln/protocol";
 import { runDoctor } from "./doctor.ts";
 import { type CliIo, runExec } from "./exec/run-exec.ts";
@@ -18,6 +19,9 @@ Configuration: $KILN_HOME/config.toml (default ~/.kiln), the repository's .kiln/
 const VERSION = "0.1.0";
 
 async function main(): Promise<number> {
+  // Node's fetch parses HTTP with a WebAssembly module; V8's optimizing wasm compiler costs ~25 MiB and
+  // a wait at exit for a CLI that makes a few dozen requests. The baseline compiler is plenty here.
+  setFlagsFromString("--liftoff-only");
   const [command, ...rest] = process.argv.slice(2);
   const io: CliIo = {
     argv: rest,

@@ -111,16 +111,38 @@ export const ContextCompactionItem = z.object({
   tokensBefore: z.number().int().nonnegative(),
   tokensAfter: z.number().int().nonnegative(),
 });
-/** A request for a person's decision. */
+/** A person's answer to an approval request (`pending` until answered). */
+export const ApprovalDecision = z.enum([
+  "pending",
+  "approved",
+  "approved_for_session",
+  "approved_prefix",
+  "denied",
+  "aborted",
+]);
+export type ApprovalDecisionValue = z.infer<typeof ApprovalDecision>;
+
+/**
+ * A request for a person's decision. Started (`pending`) when asked, completed when answered; one that
+ * was never completed is still pending after a crash, and is asked again when the thread resumes.
+ */
 export const ApprovalItem = z.object({
   ...base,
   type: z.literal("approval"),
+  /** The tool call waiting for the decision. */
   callId: z.string(),
-  kind: z.enum(["command", "patch", "tool"]),
+  kind: z.enum(["command", "patch", "tool", "plan"]),
+  /** What would run: the command, the files of a patch, the tool call. */
   summary: z.string(),
+  /** Why it is asked: the model's justification, a sandbox failure. */
   reason: z.string().optional(),
-  decision: z.enum(["pending", "approved", "approved_for_session", "denied", "aborted"]),
+  /** The call would run outside the sandbox. */
+  escalated: z.boolean().optional(),
+  /** A command prefix the model proposed for approving similar commands (`prefix_rule`). */
+  prefixRule: z.array(z.string()).optional(),
+  decision: ApprovalDecision,
 });
+export type ApprovalItem = z.infer<typeof ApprovalItem>;
 /** An error shown in the conversation (the turn may go on). */
 export const ErrorItem = z.object({ ...base, type: z.literal("error"), error: ErrorInfo });
 

@@ -36,10 +36,12 @@ export interface ApprovalRequest {
   reason?: string | undefined;
   /** The call wants to run outside the sandbox. */
   escalated: boolean;
+  /** A command prefix the model proposes for approving similar commands for the session. */
+  prefixRule?: string[] | undefined;
 }
 
 /** A person's answer (or the policy's). */
-export type ApprovalDecision = "approved" | "approved_for_session" | "denied" | "aborted";
+export type ApprovalDecision = "approved" | "approved_for_session" | "approved_prefix" | "denied" | "aborted";
 
 /** A tool the model can call. It declares honestly whether a call may change anything. */
 export interface Tool<Args = unknown> {
