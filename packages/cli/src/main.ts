@@ -4,6 +4,7 @@ import { setFlagsFromString } from "node:v8";
 import { KilnError } from "@kiln/protocol";
 import { runDoctor } from "./doctor.ts";
 import { type CliIo, runExec } from "./exec/run-exec.ts";
+import { runMcpServer } from "./mcp-server/run-mcp-server.ts";
 
 const HELP = `kiln — a self-hostable platform for autonomous coding agents
 
@@ -11,6 +12,7 @@ Usage:
   kiln exec [OPTIONS] [PROMPT | -]      Run the agent headless on a prompt (see kiln exec --help)
   kiln exec resume <THREAD_ID> [PROMPT] Continue a thread (or --last)
   kiln doctor [--json]                  Check what works on this machine
+  kiln mcp-server                       Serve Kiln as an MCP server on stdio (tools kiln, kiln-reply)
   kiln --version
 
 Configuration: $KILN_HOME/config.toml (default ~/.kiln), the repository's .kiln/config.toml,
@@ -37,6 +39,8 @@ async function main(): Promise<number> {
       return runExec(io);
     case "doctor":
       return runDoctor(io);
+    case "mcp-server":
+      return runMcpServer(io);
     case "--version":
     case "-V":
       process.stdout.write(`kiln ${VERSION}\n`);

@@ -1,39 +1,54 @@
 // The embedding entry point: `new Kiln()` reads the same configuration as the CLI; `startThread`,
-// `resumeThread` and `resumeLatest` assemble an AgentThread (model client, sandbox, tools, rollout).
+// `resumeThread`, `resumeLatest` and `forkThread` assemble an AgentThread (model client, sandbox, tools,
+// rollout, approvals, limits).
 import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import {
   type ApprovalPolicy,
   type CollaborationMode,
+  type EventEnvelope,
+  type HistoryItem,
+  type HistoryToolCall,
   KilnError,
-  newId,
   type SandboxMode,
   type ThreadInfo,
+  type TurnContext,
+  newId,
 } from "@kiln/protocol";
-import { createSandboxProvider, type SandboxProvider } from "@kiln/sandbox";
+import { createSandboxProvider } from "@kiln/sandbox";
 import { AgentThread } from "./agent/agent-thread.ts";
+import type { PendingApproval } from "./agent/approval-gate.ts";
 import { type LoadConfigOptions, loadConfig, type ResolvedConfig } from "./config/load-config.ts";
 import { BASE_INSTRUCTIONS, initialContext } from "./instructions/build-instructions.ts";
 import { createModelClient } from "./model/create-model-client.ts";
+import { modelInfo } from "./model/model-catalog.ts";
 import type { ModelClient } from "./model/model-client.ts";
+import { expandPrompt } from "./prompts/expand-prompt.ts";
 import { findLatestRollout, findRollout } from "./rollout/find-rollout.ts";
 import { readRollout } from "./rollout/read-rollout.ts";
-import { createRollout, openRollout, rolloutPathFor } from "./rollout/rollout-writer.ts";
+import { createRollout, openRollout, type RolloutWriter, rolloutPathFor } from "./rollout/rollout-writer.ts";
 import { createApplyPatchTool } from "./tools/apply-patch/apply-patch-tool.ts";
+import { createDynamicTool, type DynamicToolDefinition } from "./tools/dynamic-tool/dynamic-tool.ts";
 import { createExecCommandTool } from "./tools/exec-command/exec-command.ts";
 import { createWriteStdinTool } from "./tools/exec-command/write-stdin.ts";
 import type { ToolSet } from "./tools/run-tool-calls.ts";
-import type { ApprovalDecision, ApprovalRequest, Tool } from "./tools/tool.ts";
+import type { ApprovalDecision, Tool } from "./tools/tool.ts";
 import { createUpdatePlanTool } from "./tools/update-plan/update-plan.ts";
 
 /** How to find configuration (defaults: the process's environment and working directory). */
 export interface KilnOptions {
   env?: Record<string, string | undefined>;
   cwd?: string;
-  profile?: string;
+  profile?: string | undefined;
   /** `-c key=value` overrides. */
-  overrides?: string[];
+  overrides?: string[] | undefined;
 }
+
+/** Decides an approval request for an embedding program. */
+export type ApprovalCallback = (
+  request: PendingApproval,
+  signal: AbortSignal,
+) => Promise<ApprovalDecision> | ApprovalDecision;
 
 /** Per-thread choices; anything left out comes from the configuration. */
 export interface ThreadOptions {
@@ -45,7 +60,21 @@ export interface ThreadOptions {
   /** Extra writable roots. */
   additionalDirectories?: string[];
   networkAccess?: boolean;
-  onApproval?: (request: ApprovalRequest) => Promise<ApprovalDecision>;
+  /** Tools of the embedding program, offered next to the built-in ones. */
+  tools?: DynamicToolDefinition[];
+  /** Answers approvals; without it, approvals that need a person are declined (non-interactive). */
+  onApproval?: ApprovalCallback;
+}
+
+/** Options when continuing a thread. */
+export type ResumeOptions = Pick<ThreadOptions, "onApproval" | "model" | "tools">;
+
+interface ThreadState {
+  rollout: RolloutWriter;
+  history: HistoryItem[];
+  lastEventSeq: number;
+  events: EventEnvelope[];
+  unfinishedTurn: { context: TurnContext; danglingCalls: HistoryToolCall[] } | undefined;
 }
 
 /** Kiln as a library. */
@@ -63,9 +92,7 @@ export class Kiln {
       sandbox_mode: thread.sandbox,
       approval_policy: thread.approvalPolicy,
       mode: thread.mode,
-      ...(thread.networkAccess === undefined
-        ? {}
-        : { sandbox_workspace_write: { network_access: thread.networkAccess } }),
+      ...(thread.networkAccess === undefined ? {} : { sandbox_workspace_write: { network_access: thread.networkAccess } }),
     };
     const options: LoadConfigOptions = {
       cwd,
@@ -94,29 +121,39 @@ export class Kiln {
     };
     const model = createModelClient(config);
     const rollout = createRollout(rolloutPathFor(config.kilnHome, info.id, info.createdAt), info);
-    return this.assemble(info, config, model, {
-      rollout,
-      history: [],
-      lastEventSeq: 0,
-      unfinishedTurn: undefined,
-      onApproval: options.onApproval,
-    });
+    return this.assemble(info, config, model, { rollout, history: [], lastEventSeq: 0, events: [], unfinishedTurn: undefined }, options);
   }
 
   /** A thread continued from its rollout, by id. */
-  resumeThread(threadId: string, options: Pick<ThreadOptions, "onApproval" | "model"> = {}): AgentThread {
-    const home = this.config(this.options.cwd ?? process.cwd()).kilnHome;
-    return this.resumeFile(findRollout(home, threadId), options);
+  resumeThread(threadId: string, options: ResumeOptions = {}): AgentThread {
+    return this.resumeFile(findRollout(this.home(), threadId), options);
   }
 
   /** The newest thread that ran in `cwd`, continued. */
-  resumeLatest(cwd: string, options: Pick<ThreadOptions, "onApproval" | "model"> = {}): AgentThread {
-    const dir = canonicalDir(cwd);
-    const home = this.config(dir).kilnHome;
-    return this.resumeFile(findLatestRollout(home, dir), options);
+  resumeLatest(cwd: string, options: ResumeOptions = {}): AgentThread {
+    return this.resumeFile(findLatestRollout(this.home(), canonicalDir(cwd)), options);
   }
 
-  private resumeFile(path: string, options: Pick<ThreadOptions, "onApproval" | "model">): AgentThread {
+  /**
+   * A new thread with the history of `threadId` up to and including its turn `atTurn` (1-based;
+   * default: all of it). The original is untouched; the fork records it as its parent.
+   */
+  forkThread(threadId: string, options: ResumeOptions & { atTurn?: number } = {}): AgentThread {
+    const source = readRollout(findRollout(this.home(), threadId), options.atTurn === undefined ? {} : { upToTurn: options.atTurn });
+    const config = this.config(source.info.cwd, { model: options.model ?? source.info.model, sandbox: source.info.sandbox, approvalPolicy: source.info.approvalPolicy, mode: source.info.mode });
+    const info: ThreadInfo = { ...source.info, id: newId("thr"), createdAt: Date.now(), parentThreadId: source.info.id };
+    const rollout = createRollout(rolloutPathFor(config.kilnHome, info.id, info.createdAt), info);
+    rollout.append("compacted", { turnId: "fork", history: source.history });
+    rollout.sync();
+    const history = [...source.history];
+    return this.assemble(info, config, createModelClient(config), { rollout, history, lastEventSeq: 0, events: [], unfinishedTurn: undefined }, options);
+  }
+
+  private home(): string {
+    return this.config(this.options.cwd ?? process.cwd()).kilnHome;
+  }
+
+  private resumeFile(path: string, options: ResumeOptions): AgentThread {
     const state = readRollout(path);
     const info = state.info;
     const config = this.config(info.cwd, {
@@ -126,44 +163,37 @@ export class Kiln {
       mode: info.mode,
     });
     const model = createModelClient(config);
-    return this.assemble(info, config, model, {
-      rollout: openRollout(path, state.lastLineSeq),
-      history: state.history,
-      lastEventSeq: state.lastEventSeq,
-      unfinishedTurn: state.unfinishedTurn,
-      onApproval: options.onApproval,
-    });
+    return this.assemble(
+      info,
+      config,
+      model,
+      {
+        rollout: openRollout(path, state.lastLineSeq),
+        history: state.history,
+        lastEventSeq: state.lastEventSeq,
+        events: state.events,
+        unfinishedTurn: state.unfinishedTurn,
+      },
+      options,
+    );
   }
 
-  private assemble(
-    info: ThreadInfo,
-    config: ResolvedConfig,
-    model: ModelClient,
-    state: Pick<
-      ConstructorParameters<typeof AgentThread>[0],
-      "rollout" | "history" | "lastEventSeq" | "unfinishedTurn" | "onApproval"
-    >,
-  ): AgentThread {
-    const sandbox: SandboxProvider = createSandboxProvider(info.sandbox);
-    const writableRoots = [
-      info.cwd,
-      ...info.additionalDirectories,
-      ...config.writableRoots.map((r) => resolve(info.cwd, r)),
-    ];
+  private assemble(info: ThreadInfo, config: ResolvedConfig, model: ModelClient, state: ThreadState, options: ResumeOptions): AgentThread {
+    const sandbox = createSandboxProvider(info.sandbox);
+    const writableRoots = [info.cwd, ...info.additionalDirectories, ...config.writableRoots.map((r) => resolve(info.cwd, r))];
     const networkAccess = config.networkAccess;
+    const tools = builtInTools();
+    for (const definition of options.tools ?? []) {
+      if (tools.has(definition.name)) throw new KilnError("invalid_request", `tool name "${definition.name}" is taken by a built-in tool`);
+      tools.set(definition.name, createDynamicTool(definition));
+    }
+    const onApproval = options.onApproval;
     return new AgentThread({
       info,
       ...state,
       model,
-      modelSettings: {
-        model: config.model,
-        reasoningEffort: config.reasoningEffort,
-        reasoningSummary: config.reasoningSummary,
-      },
-      retry: {
-        maxRetries: config.modelProvider.stream_max_retries,
-        baseDelayMs: config.modelProvider.retry_base_delay_ms,
-      },
+      modelSettings: { model: config.model, reasoningEffort: config.reasoningEffort, reasoningSummary: config.reasoningSummary },
+      retry: { maxRetries: config.modelProvider.stream_max_retries, baseDelayMs: config.modelProvider.retry_base_delay_ms },
       instructions: BASE_INSTRUCTIONS,
       initialContext: () =>
         initialContext({
@@ -177,14 +207,19 @@ export class Kiln {
       sandbox,
       sandboxPolicy: { mode: info.sandbox, writableRoots, networkAccess },
       approvalPolicy: info.approvalPolicy,
-      tools: builtInTools(),
+      tools,
       outputTokenLimit: config.toolOutputTokenLimit,
+      approver: onApproval === undefined ? undefined : async (request, signal) => onApproval(request, signal),
+      limits: config.limits,
+      price: config.price,
+      expandPrompt: (text) => expandPrompt(text, config.kilnHome).text,
+      contextWindow: modelInfo(config.model, config.modelContextWindow === undefined ? {} : { contextWindow: config.modelContextWindow }).contextWindow,
     });
   }
 }
 
 /** The built-in Codex-compatible tools. */
-export function builtInTools(): ToolSet {
+export function builtInTools(): Map<string, Tool> {
   const tools: Tool[] = [
     createExecCommandTool() as Tool,
     createWriteStdinTool() as Tool,
@@ -201,3 +236,5 @@ function canonicalDir(dir: string): string {
     throw new KilnError("invalid_request", `working directory ${dir} does not exist`);
   }
 }
+
+export type { ToolSet };

@@ -18,7 +18,13 @@ export const ThreadEvent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("item/reasoning/delta"), itemId: z.string(), delta: z.string() }),
   z.object({ type: z.literal("item/commandExecution/outputDelta"), itemId: z.string(), delta: z.string() }),
   /** Usage of one model call, and the running total of the turn. */
-  z.object({ type: z.literal("usage/updated"), call: Usage, turn: Usage }),
+  z.object({
+    type: z.literal("usage/updated"),
+    call: Usage,
+    turn: Usage,
+    /** Cost in US dollars, when the model has a price. */
+    cost: z.object({ callUsd: z.number(), turnUsd: z.number(), threadUsd: z.number() }).optional(),
+  }),
   /** A transient model error being retried ("Reconnecting… 2/5"); items started since the call began are void. */
   z.object({
     type: z.literal("model/retrying"),

@@ -171,3 +171,5 @@ export type PlanItem = z.infer<typeof PlanItem>;
 export type McpToolCallItem = z.infer<typeof McpToolCallItem>;
 export type ToolCallItem = z.infer<typeof ToolCallItem>;
 export type ErrorItem = z.infer<typeof ErrorItem>;
+export type ContextCompactionItem = z.infer<typeof ContextCompactionItem>;
+export type SubAgentItem = z.infer<typeof SubAgentItem>;

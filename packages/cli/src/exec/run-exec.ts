@@ -5,6 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { type AgentThread, Kiln } from "@kiln/core";
 import { createExecJsonProjector, type EventEnvelope, type InputPart, KilnError } from "@kiln/protocol";
 import { createHumanRenderer } from "./human-renderer.ts";
+import { openTerminalApprover, type TerminalApprover } from "./terminal-approver.ts";
 import { EXEC_HELP, type ExecArgs, parseExecArgs, UsageError } from "./parse-exec-args.ts";
 
 /** The process around a command: streams and environment (injectable for tests). */
@@ -61,10 +62,12 @@ export async function runExec(io: CliIo): Promise<number> {
   }
 
   const kiln = new Kiln({ env: io.env, cwd, profile: args.profile, overrides: args.config });
+  const terminal = openTerminalApprover(io.stderr);
   let thread: AgentThread;
   try {
-    thread = openThread(kiln, args, cwd);
+    thread = openThread(kiln, args, cwd, terminal);
   } catch (error) {
+    terminal?.close();
     if (error instanceof KilnError && (error.code === "config_invalid" || error.code === "invalid_request")) {
       return usage(io, error.message);
     }
@@ -132,12 +135,22 @@ export async function runExec(io: CliIo): Promise<number> {
             signal: controller.signal,
             ...(outputSchema === undefined ? {} : { outputSchema }),
           });
-    for await (const envelope of events) {
-      print(envelope);
-      const event = envelope.event;
-      if (event.type === "item/completed" && event.item.type === "agentMessage")
-        lastMessage = event.item.text;
-      if (event.type === "turn/completed" && turnStarted) status = event.status;
+    const consume = async (stream: AsyncIterable<EventEnvelope>) => {
+      for await (const envelope of stream) {
+        print(envelope);
+        const event = envelope.event;
+        if (event.type === "warning" && args.json) io.stderr.write(`kiln: ${event.message}\n`);
+        if (event.type === "item/completed" && event.item.type === "agentMessage") lastMessage = event.item.text;
+        if (event.type === "turn/completed" && turnStarted) status = event.status;
+      }
+    };
+    await consume(events);
+    // Plan mode: the turn ends with a proposed plan; a person at a terminal may approve it at once.
+    if (status === "completed" && thread.lastProposedPlan !== undefined && terminal !== undefined) {
+      if (await terminal.confirm("\nImplement this plan now (in code mode)?")) {
+        turnStarted = false;
+        await consume(thread.approvePlan({ signal: controller.signal }));
+      }
     }
   } catch (error) {
     if (!(error instanceof KilnError)) throw error;
@@ -148,15 +161,17 @@ export async function runExec(io: CliIo): Promise<number> {
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigint);
     thread.close();
+    terminal?.close();
   }
   if (args.outputLastMessage !== undefined)
     writeAtomically(resolve(cwd, args.outputLastMessage), lastMessage);
   return status === "completed" ? 0 : 1;
 }
 
-function openThread(kiln: Kiln, args: ExecArgs, cwd: string): AgentThread {
+function openThread(kiln: Kiln, args: ExecArgs, cwd: string, terminal: TerminalApprover | undefined): AgentThread {
+  const onApproval = terminal === undefined ? {} : { onApproval: terminal.approve };
   if (args.resume !== undefined) {
-    const options = args.model === undefined ? {} : { model: args.model };
+    const options = { ...onApproval, ...(args.model === undefined ? {} : { model: args.model }) };
     return args.resume.threadId === undefined
       ? kiln.resumeLatest(cwd, options)
       : kiln.resumeThread(args.resume.threadId, options);
@@ -168,6 +183,7 @@ function openThread(kiln: Kiln, args: ExecArgs, cwd: string): AgentThread {
     ...(args.approvalPolicy === undefined ? {} : { approvalPolicy: args.approvalPolicy }),
     ...(args.mode === undefined ? {} : { mode: args.mode }),
     additionalDirectories: args.addDirs,
+    ...onApproval,
   });
 }
 

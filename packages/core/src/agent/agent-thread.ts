@@ -1,13 +1,16 @@
 // A thread: the model's history, its rollout, and the turns run on it. A turn's events are numbered
 // (gap-free `seq`), journaled to the rollout, and streamed to the caller; `run()` folds `runStreamed()`.
+// Around the loop (run-turn.ts) the thread adds: approvals (approval-gate.ts), collaboration modes,
+// steering input, budgets, compaction before a model call, and resuming a turn a crash cut off.
 import {
   type ApprovalPolicy,
+  type CollaborationMode,
+  type ContextCompactionItem,
   type EventEnvelope,
   type HistoryItem,
   type HistoryToolCall,
   type InputPart,
   KilnError,
-  newId,
   type PlanStep,
   type SandboxPolicy,
   type ThreadEvent,
@@ -15,17 +18,30 @@ import {
   type ThreadItem,
   type TurnContext,
   type TurnStatus,
-  toErrorInfo,
   type Usage,
+  emptyUsage,
+  newId,
+  toErrorInfo,
 } from "@kiln/protocol";
 import type { SandboxProvider } from "@kiln/sandbox";
+import type { ModelPrice } from "../config/config-schema.ts";
+import type { HarnessLimits } from "../config/load-config.ts";
 import type { ModelClient } from "../model/model-client.ts";
 import type { RetryOptions } from "../model/retry.ts";
 import type { RolloutWriter } from "../rollout/rollout-writer.ts";
 import { createExecSessions } from "../tools/exec-command/exec-sessions.ts";
-import { outputItem, type ToolSet } from "../tools/run-tool-calls.ts";
-import type { ApprovalDecision, ApprovalRequest, ToolContext } from "../tools/tool.ts";
+import { outputItem, runToolCalls, type ToolSet } from "../tools/run-tool-calls.ts";
+import type { ToolContext } from "../tools/tool.ts";
 import { AsyncQueue } from "../util/async-queue.ts";
+import { ApprovalGate, type Approver } from "./approval-gate.ts";
+import {
+  modeApprovalPolicy,
+  modeInstructions,
+  modeSandboxPolicy,
+  extractProposedPlan,
+  toolAllowed,
+} from "./collaboration-mode.ts";
+import { compactHistory, historyTokens, itemTokens } from "./compaction.ts";
 import { createOutputSchemaCheck } from "./output-schema.ts";
 import { runTurnLoop, type TurnOutcome } from "./run-turn.ts";
 import { normalizeInput, toModelContent } from "./user-input.ts";
@@ -36,12 +52,10 @@ export interface AgentThreadOptions {
   rollout: RolloutWriter;
   history: HistoryItem[];
   lastEventSeq: number;
+  /** The thread's past events (for approvals and cost after a resume). */
+  events?: EventEnvelope[] | undefined;
   model: ModelClient;
-  modelSettings: {
-    model: string;
-    reasoningEffort?: string | undefined;
-    reasoningSummary?: string | undefined;
-  };
+  modelSettings: { model: string; reasoningEffort?: string | undefined; reasoningSummary?: string | undefined };
   retry: RetryOptions;
   instructions: string;
   /** Developer + environment messages for a thread's first turn. */
@@ -52,9 +66,15 @@ export interface AgentThreadOptions {
   tools: ToolSet;
   outputTokenLimit: number;
   /** Decides approvals; without it, the policy's non-interactive rule applies (deny, with a warning). */
-  onApproval?: ((request: ApprovalRequest) => Promise<ApprovalDecision>) | undefined;
+  approver?: Approver | undefined;
   /** The last turn, cut off by a crash. */
   unfinishedTurn?: { context: TurnContext; danglingCalls: HistoryToolCall[] } | undefined;
+  limits?: HarnessLimits | undefined;
+  price?: ModelPrice | undefined;
+  /** The model's context window, in tokens. */
+  contextWindow?: number | undefined;
+  /** Expands `/NAME args` custom prompts in the user's text. */
+  expandPrompt?: ((text: string) => string) | undefined;
 }
 
 /** The result of `run()`. */
@@ -78,18 +98,51 @@ export interface RunOptions {
 export const INTERRUPTED_CALL_OUTPUT =
   "Error: this tool call was interrupted: the Kiln process stopped while it was running (killed or crashed), so it may have partly run. Check its effects before running it again.";
 
+const ABANDONED_APPROVAL_OUTPUT =
+  "Error: this call did not run: it was waiting for the user's approval when the Kiln process stopped, and the user moved on.";
+
+const DEFAULT_LIMITS: HarnessLimits = {
+  maxTurnTokens: undefined,
+  maxThreadCostUsd: undefined,
+  repeatedFailureLimit: 3,
+  autoCompactTokenLimit: undefined,
+  autoCompactShare: 0.8,
+  maxCompactionsPerTurn: 2,
+  subAgentMaxDepth: 2,
+  subAgentMaxConcurrent: 4,
+};
+
 /** A conversation with the agent. */
 export class AgentThread {
   private readonly o: AgentThreadOptions;
+  private readonly limits: HarnessLimits;
+  private readonly gate: ApprovalGate;
+  private readonly sessions = createExecSessions();
   private seq: number;
   private running: AbortController | undefined;
   private unfinished: AgentThreadOptions["unfinishedTurn"];
-  private readonly sessions = createExecSessions();
+  private mode: CollaborationMode;
+  /** The mode the history last told the model about. */
+  private announcedMode: CollaborationMode | undefined;
+  private readonly steering: InputPart[][] = [];
+  private threadCostUsd = 0;
+  /** Tokens the model's context holds: the last reported prompt + output, plus estimates since. */
+  private contextTokens: number;
+  private proposedPlan: string | undefined;
 
   constructor(options: AgentThreadOptions) {
     this.o = options;
+    this.limits = options.limits ?? DEFAULT_LIMITS;
     this.seq = options.lastEventSeq;
     this.unfinished = options.unfinishedTurn;
+    this.mode = options.info.mode;
+    this.announcedMode = options.history.length === 0 ? undefined : options.info.mode;
+    this.gate = new ApprovalGate(() => modeApprovalPolicy(this.mode, this.o.approvalPolicy), options.approver);
+    this.gate.restore(options.events ?? []);
+    for (const { event } of options.events ?? []) {
+      if (event.type === "usage/updated" && event.cost !== undefined) this.threadCostUsd = event.cost.threadUsd;
+    }
+    this.contextTokens = historyTokens(options.history);
   }
 
   get id(): string {
@@ -97,7 +150,7 @@ export class AgentThread {
   }
 
   get info(): ThreadInfo {
-    return this.o.info;
+    return { ...this.o.info, mode: this.mode };
   }
 
   get rolloutPath(): string {
@@ -109,25 +162,64 @@ export class AgentThread {
     return this.unfinished !== undefined;
   }
 
+  /** The plan proposed by the last plan-mode turn, if any. */
+  get lastProposedPlan(): string | undefined {
+    return this.proposedPlan;
+  }
+
+  /** Switches the collaboration mode for the next turns. */
+  setMode(mode: CollaborationMode): void {
+    this.mode = mode;
+  }
+
+  /** Approves the proposed plan: switches to code mode and runs a turn that carries it out. */
+  approvePlan(options: RunOptions = {}): AsyncIterable<EventEnvelope> {
+    const plan = this.proposedPlan;
+    if (plan === undefined) throw new KilnError("conflict", "there is no proposed plan to approve: run a turn in plan mode first");
+    this.proposedPlan = undefined;
+    this.mode = "code";
+    return this.runStreamed(`The plan is approved. Implement it now:\n\n${plan}`, options);
+  }
+
   /** Runs a turn and collects its result. */
   async run(input: string | InputPart[], options: RunOptions = {}): Promise<TurnResult> {
     return foldTurn(this.runStreamed(input, options));
   }
 
-  /** Runs a turn, streaming its events. A cut-off earlier turn is closed first (its calls marked interrupted). */
+  /**
+   * Runs a turn, streaming its events. `/compact` compacts the history instead. A cut-off earlier turn
+   * is closed first (its calls reported as interrupted).
+   */
   runStreamed(input: string | InputPart[], options: RunOptions = {}): AsyncIterable<EventEnvelope> {
-    const parts = normalizeInput(input);
+    const expand = this.o.expandPrompt;
+    const parts = normalizeInput(input).map((p) =>
+      p.type === "text" && expand !== undefined && p.text.startsWith("/") ? { ...p, text: expand(p.text) } : p,
+    );
+    if (parts.length === 1 && parts[0]?.type === "text" && parts[0].text.trim() === "/compact") return this.compact(options);
     return this.stream(options, (emit) => {
       this.closeUnfinished(emit);
       const turnId = newId("turn");
       return this.turn(turnId, emit, options, () => {
-        const content = toModelContent(parts, this.o.info.cwd);
-        if (this.o.history.length === 0)
-          for (const item of this.o.initialContext()) this.record(turnId, item);
-        this.record(turnId, { type: "message", role: "user", content });
-        const user: ThreadItem = { id: newId("item"), type: "userMessage", content: parts };
-        emit({ type: "item/started", item: user });
-        emit({ type: "item/completed", item: user });
+        if (this.o.history.length === 0) for (const item of this.o.initialContext()) this.record(turnId, item);
+        this.userInput(turnId, parts, emit);
+      });
+    });
+  }
+
+  /** Adds input to the running turn; the model sees it before its next step. */
+  steer(input: string | InputPart[]): void {
+    if (this.running === undefined) throw new KilnError("conflict", `thread ${this.id} has no running turn to steer`);
+    this.steering.push(normalizeInput(input));
+  }
+
+  /** Compacts the history now (as its own turn), whatever its size. */
+  compact(options: RunOptions = {}): AsyncIterable<EventEnvelope> {
+    return this.stream(options, (emit) => {
+      this.closeUnfinished(emit);
+      const turnId = newId("turn");
+      return this.turn(turnId, emit, options, () => undefined, async (signal) => {
+        await this.compactNow(turnId, (e) => emit(e, turnId), signal);
+        return { status: "completed", usage: emptyUsage(), finalResponse: "" };
       });
     });
   }
@@ -139,11 +231,23 @@ export class AgentThread {
       throw new KilnError("conflict", `thread ${this.id} has no unfinished turn to continue: give a prompt`);
     }
     this.unfinished = undefined;
+    const turnId = unfinished.context.turnId;
     return this.stream(options, (emit) =>
-      this.turn(unfinished.context.turnId, emit, options, () => {
+      this.turn(turnId, emit, options, () => undefined, undefined, async (signal) => {
+        // Calls that were waiting for an approval never started: ask again (same approval). Calls that
+        // were running may have partly run: the model is told.
+        const waiting = this.gate.pendingCallIds();
+        const rerun = unfinished.danglingCalls.filter((c) => waiting.has(c.call_id));
         for (const call of unfinished.danglingCalls) {
-          this.record(unfinished.context.turnId, outputItem(call, INTERRUPTED_CALL_OUTPUT));
+          if (!waiting.has(call.call_id)) this.record(turnId, outputItem(call, INTERRUPTED_CALL_OUTPUT));
         }
+        const plan: ToolContext["plan"] = { itemId: undefined, steps: [] };
+        await runToolCalls(
+          rerun,
+          this.toolsForMode(),
+          (call) => this.toolContext(turnId, call, signal, (e) => emit(e, turnId), plan),
+          (output) => this.record(turnId, output),
+        );
       }),
     );
   }
@@ -159,30 +263,31 @@ export class AgentThread {
     this.o.rollout.close();
   }
 
+  private userInput(turnId: string, parts: InputPart[], emit: (e: ThreadEvent, turnId?: string) => void): void {
+    const content = toModelContent(parts, this.o.info.cwd);
+    this.record(turnId, { type: "message", role: "user", content });
+    const user: ThreadItem = { id: newId("item"), type: "userMessage", content: parts };
+    emit({ type: "item/started", item: user }, turnId);
+    emit({ type: "item/completed", item: user }, turnId);
+  }
+
   private closeUnfinished(emit: (e: ThreadEvent, turnId?: string) => void): void {
     const unfinished = this.unfinished;
     if (unfinished === undefined) return;
     this.unfinished = undefined;
     const turnId = unfinished.context.turnId;
-    for (const call of unfinished.danglingCalls)
-      this.record(turnId, outputItem(call, INTERRUPTED_CALL_OUTPUT));
+    const waiting = this.gate.pendingCallIds();
+    for (const call of unfinished.danglingCalls) {
+      if (waiting.has(call.call_id)) this.gate.abandon(call.call_id, (e) => emit(e, turnId));
+      this.record(turnId, outputItem(call, waiting.has(call.call_id) ? ABANDONED_APPROVAL_OUTPUT : INTERRUPTED_CALL_OUTPUT));
+    }
     emit(
       {
         type: "turn/completed",
         turnId,
         status: "interrupted",
-        usage: {
-          inputTokens: 0,
-          cachedInputTokens: 0,
-          outputTokens: 0,
-          reasoningOutputTokens: 0,
-          totalTokens: 0,
-        },
-        error: {
-          code: "turn_interrupted",
-          message: "the Kiln process stopped during this turn",
-          retryable: false,
-        },
+        usage: emptyUsage(),
+        error: { code: "turn_interrupted", message: "the Kiln process stopped during this turn", retryable: false },
       },
       turnId,
     );
@@ -192,8 +297,7 @@ export class AgentThread {
     options: RunOptions,
     body: (emit: (event: ThreadEvent, turnId?: string) => void) => Promise<void>,
   ): AsyncIterable<EventEnvelope> {
-    if (this.running !== undefined)
-      throw new KilnError("conflict", `thread ${this.id} is already running a turn`);
+    if (this.running !== undefined) throw new KilnError("conflict", `thread ${this.id} is already running a turn`);
     const controller = new AbortController();
     this.running = controller;
     const onAbort = () => controller.abort();
@@ -205,7 +309,7 @@ export class AgentThread {
       this.o.rollout.append("event", envelope);
       queue.push(envelope);
     };
-    if (this.seq === 0) emit({ type: "thread/started", thread: this.o.info });
+    if (this.seq === 0) emit({ type: "thread/started", thread: this.info });
     body(emit)
       .then(
         () => queue.end(),
@@ -214,6 +318,7 @@ export class AgentThread {
       .finally(() => {
         options.signal?.removeEventListener("abort", onAbort);
         this.running = undefined;
+        this.steering.length = 0;
         this.o.rollout.sync();
       });
     return queue;
@@ -224,66 +329,87 @@ export class AgentThread {
     emitAny: (event: ThreadEvent, turnId?: string) => void,
     options: RunOptions,
     begin: () => void,
+    replaceLoop?: (signal: AbortSignal) => Promise<TurnOutcome>,
+    beforeLoop?: (signal: AbortSignal) => Promise<void>,
   ): Promise<void> {
     const emit = (event: ThreadEvent) => emitAny(event, turnId);
-    const signal = this.running?.signal ?? options.signal ?? new AbortController().signal;
+    const signal = this.running?.signal ?? new AbortController().signal;
     const info = this.o.info;
     this.o.rollout.append("turn_context", {
       turnId,
       model: this.o.modelSettings.model,
       modelProvider: info.modelProvider,
-      sandbox: this.o.sandboxPolicy.mode,
-      approvalPolicy: this.o.approvalPolicy,
-      mode: info.mode,
+      sandbox: modeSandboxPolicy(this.mode, this.o.sandboxPolicy).mode,
+      approvalPolicy: modeApprovalPolicy(this.mode, this.o.approvalPolicy),
+      mode: this.mode,
       cwd: info.cwd,
     });
     emit({ type: "turn/started", turnId });
-    const plan: { itemId: string | undefined; steps: PlanStep[] } = { itemId: undefined, steps: [] };
+    const plan: ToolContext["plan"] = { itemId: undefined, steps: [] };
+    let compactions = 0;
+    let turnCost = 0;
     let outcome: TurnOutcome;
     try {
       begin();
-      outcome = await runTurnLoop(
-        {
-          threadId: this.id,
-          turnId,
-          model: this.o.model,
-          request: {
-            model: this.o.modelSettings.model,
-            instructions: this.o.instructions,
-            parallelToolCalls: true,
-            reasoningEffort: this.o.modelSettings.reasoningEffort,
-            reasoningSummary: this.o.modelSettings.reasoningSummary,
-            promptCacheKey: this.id,
-            outputSchema: options.outputSchema,
-          },
-          checkFinal:
-            options.outputSchema === undefined ? undefined : createOutputSchemaCheck(options.outputSchema),
-          tools: this.o.tools,
-          retry: this.o.retry,
-          history: this.o.history,
-          record: (item) => this.record(turnId, item),
-          emit,
-          newItemId: () => newId("item"),
-          toolContext: (call, sig) => this.toolContext(turnId, call, sig, emit, plan),
-        },
-        signal,
-      );
+      // Code mode is the base prompt's default: only a different mode (or a change back) is announced.
+      if (this.mode !== (this.announcedMode ?? "code") && replaceLoop === undefined) {
+        this.record(turnId, { type: "message", role: "developer", content: [{ type: "input_text", text: modeInstructions(this.mode) }] });
+        this.announcedMode = this.mode;
+      }
+      await beforeLoop?.(signal);
+      const tools = this.toolsForMode();
+      outcome =
+        replaceLoop === undefined
+          ? await runTurnLoop(
+              {
+                threadId: this.id,
+                turnId,
+                model: this.o.model,
+                request: this.requestSettings(options),
+                tools,
+                retry: this.o.retry,
+                history: this.o.history,
+                record: (item) => this.record(turnId, item),
+                emit,
+                newItemId: () => newId("item"),
+                toolContext: (call, sig) => this.toolContext(turnId, call, sig, emit, plan),
+                checkFinal: options.outputSchema === undefined ? undefined : createOutputSchemaCheck(options.outputSchema),
+                repeatedFailureLimit: this.limits.repeatedFailureLimit,
+                beforeModelCall: async (sig) => {
+                  this.drainSteering(turnId, emitAny);
+                  if (!this.needsCompaction()) return;
+                  if (compactions >= this.limits.maxCompactionsPerTurn) {
+                    throw new KilnError(
+                      "context_window_exceeded",
+                      `the context is still too large after ${compactions} compactions in this turn: start a new thread, or raise max_compactions_per_turn`,
+                    );
+                  }
+                  compactions++;
+                  await this.compactNow(turnId, emit, sig);
+                },
+                priceCall: (call) => {
+                  if (this.o.price === undefined) return undefined;
+                  const callUsd = this.cost(call);
+                  turnCost += callUsd;
+                  this.threadCostUsd += callUsd;
+                  return { callUsd, turnUsd: turnCost, threadUsd: this.threadCostUsd };
+                },
+                afterModelCall: (call, turnUsage) => {
+                  this.contextTokens = call.inputTokens + call.outputTokens;
+                  this.checkBudgets(turnUsage);
+                },
+              },
+              signal,
+            )
+          : await replaceLoop(signal);
     } catch (error) {
-      outcome = {
-        status: "failed",
-        usage: {
-          inputTokens: 0,
-          cachedInputTokens: 0,
-          outputTokens: 0,
-          reasoningOutputTokens: 0,
-          totalTokens: 0,
-        },
-        finalResponse: "",
-        error: toErrorInfo(error),
-      };
+      outcome = { status: "failed", usage: emptyUsage(), finalResponse: "", error: toErrorInfo(error) };
     }
     if (plan.itemId !== undefined) {
       emit({ type: "item/completed", item: { id: plan.itemId, type: "plan", steps: plan.steps } });
+    }
+    if (this.mode === "plan" && outcome.status === "completed" && outcome.finalResponse !== "") {
+      this.proposedPlan = extractProposedPlan(outcome.finalResponse);
     }
     emit({
       type: "turn/completed",
@@ -294,8 +420,90 @@ export class AgentThread {
     });
   }
 
+  private requestSettings(options: RunOptions) {
+    return {
+      model: this.o.modelSettings.model,
+      instructions: this.o.instructions,
+      parallelToolCalls: true,
+      reasoningEffort: this.o.modelSettings.reasoningEffort,
+      reasoningSummary: this.o.modelSettings.reasoningSummary,
+      promptCacheKey: this.id,
+      outputSchema: options.outputSchema,
+    };
+  }
+
+  private toolsForMode(): ToolSet {
+    return new Map([...this.o.tools].filter(([name]) => toolAllowed(this.mode, name)));
+  }
+
+  private drainSteering(turnId: string, emit: (e: ThreadEvent, turnId?: string) => void): void {
+    for (const parts of this.steering.splice(0)) this.userInput(turnId, parts, emit);
+  }
+
+  private needsCompaction(): boolean {
+    const window = this.o.contextWindow;
+    const limit =
+      this.limits.autoCompactTokenLimit ?? (window === undefined ? undefined : Math.floor(window * this.limits.autoCompactShare));
+    return limit !== undefined && this.contextTokens >= limit;
+  }
+
+  private async compactNow(turnId: string, emit: (event: ThreadEvent) => void, signal: AbortSignal): Promise<void> {
+    const opening = this.o.history.findIndex((i) => !(i.type === "message" && (i.role === "developer" || i.role === "system")));
+    const openingItems = Math.min(2, opening === -1 ? this.o.history.length : Math.max(opening + 1, 0));
+    const itemId = newId("item");
+    const result = await compactHistory({
+      model: this.o.model,
+      request: this.requestSettings({}),
+      history: this.o.history,
+      openingItems,
+      retry: this.o.retry,
+      signal,
+    });
+    this.o.history.splice(0, this.o.history.length, ...result.history);
+    this.o.rollout.append("compacted", { turnId, history: result.history });
+    this.contextTokens = result.tokensAfter;
+    this.announcedMode = undefined;
+    const item: ContextCompactionItem = {
+      id: itemId,
+      type: "contextCompaction",
+      summary: result.summary,
+      tokensBefore: result.tokensBefore,
+      tokensAfter: result.tokensAfter,
+    };
+    emit({ type: "item/started", item });
+    emit({ type: "item/completed", item });
+  }
+
+  private cost(usage: Usage): number {
+    const price = this.o.price;
+    if (price === undefined) return 0;
+    const cached = usage.cachedInputTokens;
+    const fresh = usage.inputTokens - cached;
+    return (fresh * price.input + cached * (price.cached_input ?? price.input) + usage.outputTokens * price.output) / 1_000_000;
+  }
+
+  private checkBudgets(turn: Usage): void {
+    const maxTokens = this.limits.maxTurnTokens;
+    if (maxTokens !== undefined && turn.totalTokens > maxTokens) {
+      throw new KilnError(
+        "budget_exceeded",
+        `this turn used ${turn.totalTokens} tokens, over max_turn_tokens = ${maxTokens}: raise it (-c max_turn_tokens=…) or split the task`,
+        { retryable: false, details: { used: turn.totalTokens, limit: maxTokens } },
+      );
+    }
+    const maxCost = this.limits.maxThreadCostUsd;
+    if (maxCost !== undefined && this.threadCostUsd > maxCost) {
+      throw new KilnError(
+        "budget_exceeded",
+        `this thread has cost $${this.threadCostUsd.toFixed(4)}, over max_thread_cost = $${maxCost}: raise it (-c max_thread_cost=…) to go on`,
+        { retryable: false, details: { costUsd: this.threadCostUsd, limit: maxCost } },
+      );
+    }
+  }
+
   private record(turnId: string, item: HistoryItem): void {
     this.o.history.push(item);
+    this.contextTokens += itemTokens(item);
     this.o.rollout.append("history", { turnId, item });
   }
 
@@ -312,29 +520,16 @@ export class AgentThread {
       callId: call.call_id,
       cwd: this.o.info.cwd,
       sandbox: this.o.sandbox,
-      sandboxPolicy: this.o.sandboxPolicy,
-      approvalPolicy: this.o.approvalPolicy,
+      sandboxPolicy: modeSandboxPolicy(this.mode, this.o.sandboxPolicy),
+      approvalPolicy: modeApprovalPolicy(this.mode, this.o.approvalPolicy),
       sessions: this.sessions,
       outputTokenLimit: this.o.outputTokenLimit,
       signal,
       emit,
       newItemId: () => newId("item"),
-      askApproval: (request) => this.askApproval(request, emit),
+      askApproval: (request) => this.gate.ask(request, emit, signal),
       plan,
     };
-  }
-
-  private async askApproval(
-    request: ApprovalRequest,
-    emit: (event: ThreadEvent) => void,
-  ): Promise<ApprovalDecision> {
-    if (this.o.approvalPolicy === "never") return "denied";
-    if (this.o.onApproval !== undefined) return this.o.onApproval(request);
-    emit({
-      type: "warning",
-      message: `approval needed for "${request.summary}" but nobody can answer here (non-interactive): declined`,
-    });
-    return "denied";
   }
 }
 
@@ -343,7 +538,10 @@ export async function foldTurn(events: AsyncIterable<EventEnvelope>): Promise<Tu
   const items: ThreadItem[] = [];
   let finalResponse = "";
   let result: TurnResult | undefined;
+  let started = false;
   for await (const { event } of events) {
+    if (event.type === "turn/started") started = true;
+    if (!started) continue;
     if (event.type === "item/completed") {
       items.push(event.item);
       if (event.item.type === "agentMessage") finalResponse = event.item.text;

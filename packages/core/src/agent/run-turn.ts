@@ -39,6 +39,14 @@ export interface TurnHost {
   toolContext(call: HistoryToolCall, signal: AbortSignal): ToolContext;
   /** Checks the final message (e.g. against an output schema): a problem to tell the model, or undefined. */
   checkFinal?: ((text: string) => string | undefined) | undefined;
+  /** Runs between steps, before each model call (steering input, compaction). */
+  beforeModelCall?: ((signal: AbortSignal) => Promise<void>) | undefined;
+  /** Prices a model call (and adds it to the turn and thread totals), when the model has a price. */
+  priceCall?: ((call: Usage) => { callUsd: number; turnUsd: number; threadUsd: number } | undefined) | undefined;
+  /** Checks budgets after each model call; throws `budget_exceeded` to stop the turn. */
+  afterModelCall?: ((call: Usage, turn: Usage) => void) | undefined;
+  /** The same call failing this many times in a row stops the turn (0 = never). */
+  repeatedFailureLimit?: number | undefined;
 }
 
 /** How often the model is asked to fix a final message that fails `checkFinal`. */
@@ -57,12 +65,16 @@ export async function runTurnLoop(host: TurnHost, signal: AbortSignal): Promise<
   let usage = emptyUsage();
   let finalResponse = "";
   let corrections = 0;
+  const failures = repeatedFailures(host.repeatedFailureLimit ?? 3);
   try {
     for (;;) {
       if (signal.aborted) throw new KilnError("turn_interrupted", "the turn was interrupted");
+      await host.beforeModelCall?.(signal);
       const step = await modelStep(host, signal);
       usage = addUsage(usage, step.usage);
-      host.emit({ type: "usage/updated", call: step.usage, turn: usage });
+      const cost = host.priceCall?.(step.usage);
+      host.emit({ type: "usage/updated", call: step.usage, turn: usage, ...(cost === undefined ? {} : { cost }) });
+      host.afterModelCall?.(step.usage, usage);
       if (step.lastMessage !== undefined) finalResponse = step.lastMessage;
       if (step.calls.length === 0) {
         const problem = host.checkFinal?.(finalResponse);
@@ -89,12 +101,17 @@ export async function runTurnLoop(host: TurnHost, signal: AbortSignal): Promise<
         });
         continue;
       }
+      const outputs = new Map<string, string>();
       await runToolCalls(
         step.calls,
         host.tools,
         (call) => host.toolContext(call, signal),
-        (output) => host.record(output),
+        (output) => {
+          if ("output" in output) outputs.set(output.call_id, output.output);
+          host.record(output);
+        },
       );
+      failures.observe(step.calls, outputs);
     }
   } catch (error) {
     const info = toErrorInfo(error);
@@ -184,4 +201,35 @@ async function modelStep(host: TurnHost, signal: AbortSignal): Promise<StepResul
     }
   }
   return { calls: pending.filter(isToolCall), usage: usage ?? emptyUsage(), lastMessage };
+}
+
+/**
+ * Stops a turn that spins: the same call (tool + arguments) failing `limit` times in a row ends the
+ * turn with a message asking the user, instead of burning tokens.
+ */
+function repeatedFailures(limit: number) {
+  const streak = new Map<string, number>();
+  return {
+    observe(calls: HistoryToolCall[], outputs: Map<string, string>): void {
+      if (limit <= 0) return;
+      for (const call of calls) {
+        const key = `${call.name}\u0000${call.type === "function_call" ? call.arguments : call.input}`;
+        const output = outputs.get(call.call_id) ?? "";
+        const failed = output.startsWith("Error:") || /^Exit code: (?!0\n)/.test(output);
+        if (!failed) {
+          streak.delete(key);
+          continue;
+        }
+        const count = (streak.get(key) ?? 0) + 1;
+        streak.set(key, count);
+        if (count >= limit) {
+          throw new KilnError(
+            "tool_error",
+            `stopped: the model made the same failing ${call.name} call ${count} times in a row. Look at the last error, then tell the agent how to proceed (or raise repeated_failure_limit).`,
+            { retryable: false, details: { tool: call.name, count } },
+          );
+        }
+      }
+    },
+  };
 }

@@ -1,5 +1,6 @@
 import { ApprovalPolicy, CollaborationMode, SandboxMode } from "@kiln/protocol";
 import { z } from "zod";
+import { HooksConfig } from "../hooks/hooks-config.ts";
 
 /** One `[model_providers.ID]` table (Codex keys). */
 export const ModelProviderConfig = z.object({
@@ -8,7 +9,7 @@ export const ModelProviderConfig = z.object({
   /** e.g. `https://api.openai.com/v1` or `http://localhost:11434/v1`. */
   base_url: z.string().url().optional(),
   /** Which wire the provider speaks. */
-  wire_api: z.enum(["responses", "chat"]).default("responses"),
+  wire_api: z.enum(["responses", "chat", "anthropic"]).default("responses"),
   /** Environment variable holding the API key. */
   env_key: z.string().optional(),
   /** Extra HTTP headers sent with every request. */
@@ -47,7 +48,34 @@ const settings = {
   model_context_window: z.number().int().positive().optional(),
   /** Default `max_output_tokens` of exec_command output given to the model. */
   tool_output_token_limit: z.number().int().positive().optional(),
+  /** Stop a turn that uses more tokens than this (input + output, all model calls). */
+  max_turn_tokens: z.number().int().positive().optional(),
+  /** Stop the thread's turns once its cost passes this many US dollars (needs a [prices] entry). */
+  max_thread_cost: z.number().positive().optional(),
+  /** Stop a turn when the same tool call fails this many times in a row (0 = never). */
+  repeated_failure_limit: z.number().int().min(0).optional(),
+  /** Compact the history when the context reaches this many tokens (Codex key). */
+  model_auto_compact_token_limit: z.number().int().positive().optional(),
+  /** …or this share of the context window (default 0.8). */
+  auto_compact_share: z.number().gt(0).max(1).optional(),
+  /** At most this many automatic compactions per turn (no compaction death spiral). */
+  max_compactions_per_turn: z.number().int().min(0).optional(),
+  /** Sub-agent limits. */
+  sub_agents: z
+    .object({
+      max_depth: z.number().int().min(0).optional(),
+      max_concurrent: z.number().int().positive().optional(),
+    })
+    .optional(),
 };
+
+/** Price of a model in US dollars per million tokens. */
+export const ModelPrice = z.object({
+  input: z.number().nonnegative(),
+  cached_input: z.number().nonnegative().optional(),
+  output: z.number().nonnegative(),
+});
+export type ModelPrice = z.infer<typeof ModelPrice>;
 
 /** A profile: the same settings, chosen with `--profile NAME`. */
 export const ProfileConfig = z.object(settings);
@@ -60,7 +88,11 @@ export const ConfigFile = z.object({
   profile: z.string().optional(),
   profiles: z.record(z.string(), ProfileConfig).optional(),
   model_providers: z.record(z.string(), ModelProviderConfig.partial()).optional(),
+  /** `[prices."MODEL"]`: what a model costs, for usage reports and `max_thread_cost`. */
+  prices: z.record(z.string(), ModelPrice).optional(),
   /** Reserved for MCP servers (see the MCP docs). */
   mcp_servers: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  /** `[[hooks.<event>]]`: the user's programs run around tool calls and turns (see hooks/README.md). */
+  hooks: HooksConfig.optional(),
 });
 export type ConfigFile = z.infer<typeof ConfigFile>;

@@ -116,6 +116,7 @@ function defaults() {
     modelContextWindow: undefined,
     toolOutputTokenLimit: 10_000,
     mcpServers: {},
+    hooks: { session_start: [], pre_tool_use: [], post_tool_use: [], stop: [] },
     sources: [],
   };
 }

@@ -7,7 +7,8 @@ import { dirname, join, resolve } from "node:path";
 import { type ApprovalPolicy, type CollaborationMode, KilnError, type SandboxMode } from "@kiln/protocol";
 import { parse as parseToml } from "smol-toml";
 import type { z } from "zod";
-import { ConfigFile, ModelProviderConfig, ProfileConfig } from "./config-schema.ts";
+import { HooksConfig } from "../hooks/hooks-config.ts";
+import { ConfigFile, type ModelPrice, ModelProviderConfig, ProfileConfig } from "./config-schema.ts";
 
 /** A configuration layer and where it came from. */
 interface Layer {
@@ -36,8 +37,26 @@ export interface ResolvedConfig {
   modelContextWindow: number | undefined;
   toolOutputTokenLimit: number;
   mcpServers: Record<string, Record<string, unknown>>;
+  /** The user's hooks (`[[hooks.<event>]]`), every event's list empty when none are configured. */
+  hooks: HooksConfig;
+  /** Budgets, compaction and sub-agent limits of the agent loop. */
+  limits: HarnessLimits;
+  /** Price of the configured model, when `[prices]` has it. */
+  price: ModelPrice | undefined;
   /** Files that were read, in order. */
   sources: string[];
+}
+
+/** Limits of the agent loop. */
+export interface HarnessLimits {
+  maxTurnTokens: number | undefined;
+  maxThreadCostUsd: number | undefined;
+  repeatedFailureLimit: number;
+  autoCompactTokenLimit: number | undefined;
+  autoCompactShare: number;
+  maxCompactionsPerTurn: number;
+  subAgentMaxDepth: number;
+  subAgentMaxConcurrent: number;
 }
 
 /** What the caller knows: where to look and what the user asked for on the command line. */
@@ -62,6 +81,12 @@ const BUILT_IN_PROVIDERS: Record<string, Partial<ModelProviderConfig>> = {
   },
   ollama: { name: "Ollama", base_url: "http://localhost:11434/v1", wire_api: "chat" },
   lmstudio: { name: "LM Studio", base_url: "http://localhost:1234/v1", wire_api: "chat" },
+  anthropic: {
+    name: "Anthropic",
+    base_url: "https://api.anthropic.com",
+    wire_api: "anthropic",
+    env_key: "ANTHROPIC_API_KEY",
+  },
 };
 
 /** `$KILN_HOME`, default `~/.kiln`. */
@@ -168,6 +193,18 @@ function resolveConfig(
     modelContextWindow: config.model_context_window,
     toolOutputTokenLimit: config.tool_output_token_limit ?? 10_000,
     mcpServers: config.mcp_servers ?? {},
+    hooks: config.hooks ?? HooksConfig.parse({}),
+    limits: {
+      maxTurnTokens: config.max_turn_tokens,
+      maxThreadCostUsd: config.max_thread_cost,
+      repeatedFailureLimit: config.repeated_failure_limit ?? 3,
+      autoCompactTokenLimit: config.model_auto_compact_token_limit,
+      autoCompactShare: config.auto_compact_share ?? 0.8,
+      maxCompactionsPerTurn: config.max_compactions_per_turn ?? 2,
+      subAgentMaxDepth: config.sub_agents?.max_depth ?? 2,
+      subAgentMaxConcurrent: config.sub_agents?.max_concurrent ?? 4,
+    },
+    price: config.prices?.[config.model ?? DEFAULT_MODEL],
     sources,
   };
 }

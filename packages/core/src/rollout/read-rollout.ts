@@ -29,8 +29,11 @@ export interface RolloutState {
   droppedTornLine: boolean;
 }
 
-/** Reads and checks a rollout file. Throws `rollout_corrupt` with the line number on a bad line. */
-export function readRollout(path: string): RolloutState {
+/**
+ * Reads and checks a rollout file. Throws `rollout_corrupt` with the line number on a bad line.
+ * `upToTurn` (1-based) stops before the next turn begins, for forks.
+ */
+export function readRollout(path: string, options: { upToTurn?: number } = {}): RolloutState {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -50,7 +53,9 @@ export function readRollout(path: string): RolloutState {
   let lastLineSeq = 0;
   let droppedTornLine = false;
 
+  let stop = false;
   for (const [index, raw] of rawLines.entries()) {
+    if (stop) break;
     const isLast = index === rawLines.length - 1;
     let json: unknown;
     try {
@@ -77,6 +82,10 @@ export function readRollout(path: string): RolloutState {
         info = line.payload;
         break;
       case "turn_context":
+        if (!contexts.has(line.payload.turnId) && options.upToTurn !== undefined && contexts.size >= options.upToTurn) {
+          stop = true;
+          break;
+        }
         contexts.set(line.payload.turnId, line.payload);
         lastTurn = line.payload.turnId;
         break;

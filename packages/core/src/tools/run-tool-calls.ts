@@ -1,12 +1,27 @@
 // Runs one model response's tool calls: consecutive read-only calls run together, each mutating call
 // runs alone, in the order the model made them. Each output is handed to `onOutput` as soon as its
-// group finishes, so the caller can journal it before the next call starts.
+// group finishes, so the caller can journal it before the next call starts. With hooks, every call
+// whose arguments parsed goes through the user's `pre_tool_use` hooks first (a block becomes the
+// call's output and the tool does not run) and its output through the `post_tool_use` hooks after.
 import type { HistoryItem, HistoryToolCall } from "@kiln/protocol";
 import { KilnError } from "@kiln/protocol";
+import type { HookRunner } from "../hooks/hook-runner.ts";
 import { type Tool, type ToolContext, ToolError } from "./tool.ts";
 
 /** The tools offered in a turn, by name. */
 export type ToolSet = ReadonlyMap<string, Tool>;
+
+/** The user's hooks around each tool call, and where their warnings go. */
+export interface ToolCallHooks {
+  runner: HookRunner;
+  threadId: string;
+  turnId: string;
+  cwd: string;
+  /** A hook failed or timed out (the call went on): show it to the user. */
+  onWarning(message: string): void;
+  /** A `pre_tool_use` hook blocked a call (the model is told through the call's output). */
+  onBlocked?(blocked: { callId: string; toolName: string; reason: string; hook: string }): void;
+}
 
 interface Prepared {
   call: HistoryToolCall;
@@ -22,6 +37,7 @@ export async function runToolCalls(
   tools: ToolSet,
   contextFor: (call: HistoryToolCall) => ToolContext,
   onOutput: (output: HistoryItem) => void,
+  hooks?: ToolCallHooks,
 ): Promise<void> {
   const prepared = calls.map((call) => prepare(call, tools));
   let index = 0;
@@ -38,7 +54,12 @@ export async function runToolCalls(
         index++;
       }
     }
-    const outputs = await Promise.all(group.map((p) => execute(p, contextFor(p.call))));
+    const outputs = await Promise.all(
+      group.map((p) => {
+        const ctx = contextFor(p.call);
+        return hooks === undefined ? execute(p, ctx) : executeWithHooks(p, ctx, hooks);
+      }),
+    );
     for (const [i, p] of group.entries()) onOutput(outputItem(p.call, outputs[i] ?? ""));
   }
 }
@@ -72,6 +93,43 @@ async function execute(p: Prepared, ctx: ToolContext): Promise<string> {
     if (error instanceof ToolError) return `Error: ${error.message}`;
     if (error instanceof KilnError && error.code === "sandbox_denied") return `Error: ${error.message}`;
     throw error;
+  }
+}
+
+/** `execute` between the pre and post hooks; calls that did not parse go to the model without hooks. */
+async function executeWithHooks(p: Prepared, ctx: ToolContext, hooks: ToolCallHooks): Promise<string> {
+  if (p.error !== undefined || p.tool === undefined) return execute(p, ctx);
+  const payload = {
+    threadId: hooks.threadId,
+    turnId: hooks.turnId,
+    cwd: hooks.cwd,
+    toolName: p.call.name,
+    toolInput: hookToolInput(p.call),
+  };
+  const pre = await hooks.runner.run("pre_tool_use", payload, ctx.signal);
+  for (const warning of pre.warnings) hooks.onWarning(warning);
+  if (pre.blocked !== undefined) {
+    hooks.onBlocked?.({ callId: p.call.call_id, toolName: p.call.name, ...pre.blocked });
+    return `Error: blocked by hook: ${pre.blocked.reason}`;
+  }
+  const output = await execute(p, ctx);
+  try {
+    const post = await hooks.runner.run("post_tool_use", { ...payload, toolOutput: output }, ctx.signal);
+    for (const warning of post.warnings) hooks.onWarning(warning);
+  } catch (error) {
+    // The call ran: its output must still reach the journal. The turn loop sees the abort right after.
+    if (!(error instanceof KilnError && error.code === "turn_interrupted")) throw error;
+  }
+  return output;
+}
+
+/** What hooks see as `tool_input`: the JSON arguments parsed, or a freeform call's text (a patch). */
+function hookToolInput(call: HistoryToolCall): unknown {
+  if (call.type === "custom_tool_call") return call.input;
+  try {
+    return JSON.parse(call.arguments === "" ? "{}" : call.arguments);
+  } catch {
+    return call.arguments;
   }
 }
 
