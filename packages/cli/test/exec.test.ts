@@ -86,6 +86,10 @@ describe("kiln exec --json", () => {
         "function:write_stdin",
         "custom:apply_patch",
         "function:update_plan",
+        "function:spawn_agent",
+        "function:send_input",
+        "function:wait_agent",
+        "function:close_agent",
       ]);
       const third = server.requests[2]?.body as { input: { type: string; output?: string }[] };
       expect(third.input.find((i) => i.type === "custom_tool_call_output")?.output).toBe(

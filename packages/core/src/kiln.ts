@@ -10,16 +10,21 @@ import {
   type HistoryItem,
   type HistoryToolCall,
   KilnError,
+  newId,
   type SandboxMode,
   type ThreadInfo,
   type TurnContext,
-  newId,
 } from "@kiln/protocol";
 import { createSandboxProvider } from "@kiln/sandbox";
+import type { ConnectedTools } from "./agent/agent-thread.ts";
 import { AgentThread } from "./agent/agent-thread.ts";
 import type { PendingApproval } from "./agent/approval-gate.ts";
+import { type SubAgentBudget, SubAgents } from "./agent/sub-agents.ts";
 import { type LoadConfigOptions, loadConfig, type ResolvedConfig } from "./config/load-config.ts";
-import { BASE_INSTRUCTIONS, initialContext } from "./instructions/build-instructions.ts";
+import { createHookRunner } from "./hooks/hook-runner.ts";
+import { BASE_INSTRUCTIONS, initialContext, repositoryRoot } from "./instructions/build-instructions.ts";
+import { parseMcpServers } from "./mcp/mcp-config.ts";
+import { connectMcpServers } from "./mcp/mcp-connections.ts";
 import { createModelClient } from "./model/create-model-client.ts";
 import { modelInfo } from "./model/model-catalog.ts";
 import type { ModelClient } from "./model/model-client.ts";
@@ -27,11 +32,14 @@ import { expandPrompt } from "./prompts/expand-prompt.ts";
 import { findLatestRollout, findRollout } from "./rollout/find-rollout.ts";
 import { readRollout } from "./rollout/read-rollout.ts";
 import { createRollout, openRollout, type RolloutWriter, rolloutPathFor } from "./rollout/rollout-writer.ts";
+import { discoverSkills } from "./skills/discover-skills.ts";
+import { createLoadSkillTool } from "./skills/load-skill/load-skill.ts";
 import { createApplyPatchTool } from "./tools/apply-patch/apply-patch-tool.ts";
 import { createDynamicTool, type DynamicToolDefinition } from "./tools/dynamic-tool/dynamic-tool.ts";
 import { createExecCommandTool } from "./tools/exec-command/exec-command.ts";
 import { createWriteStdinTool } from "./tools/exec-command/write-stdin.ts";
 import type { ToolSet } from "./tools/run-tool-calls.ts";
+import { createSubAgentTools } from "./tools/sub-agents/sub-agent-tools.ts";
 import type { ApprovalDecision, Tool } from "./tools/tool.ts";
 import { createUpdatePlanTool } from "./tools/update-plan/update-plan.ts";
 
@@ -92,7 +100,9 @@ export class Kiln {
       sandbox_mode: thread.sandbox,
       approval_policy: thread.approvalPolicy,
       mode: thread.mode,
-      ...(thread.networkAccess === undefined ? {} : { sandbox_workspace_write: { network_access: thread.networkAccess } }),
+      ...(thread.networkAccess === undefined
+        ? {}
+        : { sandbox_workspace_write: { network_access: thread.networkAccess } }),
     };
     const options: LoadConfigOptions = {
       cwd,
@@ -121,7 +131,13 @@ export class Kiln {
     };
     const model = createModelClient(config);
     const rollout = createRollout(rolloutPathFor(config.kilnHome, info.id, info.createdAt), info);
-    return this.assemble(info, config, model, { rollout, history: [], lastEventSeq: 0, events: [], unfinishedTurn: undefined }, options);
+    return this.assemble(
+      info,
+      config,
+      model,
+      { rollout, history: [], lastEventSeq: 0, events: [], unfinishedTurn: undefined },
+      options,
+    );
   }
 
   /** A thread continued from its rollout, by id. */
@@ -139,14 +155,33 @@ export class Kiln {
    * default: all of it). The original is untouched; the fork records it as its parent.
    */
   forkThread(threadId: string, options: ResumeOptions & { atTurn?: number } = {}): AgentThread {
-    const source = readRollout(findRollout(this.home(), threadId), options.atTurn === undefined ? {} : { upToTurn: options.atTurn });
-    const config = this.config(source.info.cwd, { model: options.model ?? source.info.model, sandbox: source.info.sandbox, approvalPolicy: source.info.approvalPolicy, mode: source.info.mode });
-    const info: ThreadInfo = { ...source.info, id: newId("thr"), createdAt: Date.now(), parentThreadId: source.info.id };
+    const source = readRollout(
+      findRollout(this.home(), threadId),
+      options.atTurn === undefined ? {} : { upToTurn: options.atTurn },
+    );
+    const config = this.config(source.info.cwd, {
+      model: options.model ?? source.info.model,
+      sandbox: source.info.sandbox,
+      approvalPolicy: source.info.approvalPolicy,
+      mode: source.info.mode,
+    });
+    const info: ThreadInfo = {
+      ...source.info,
+      id: newId("thr"),
+      createdAt: Date.now(),
+      parentThreadId: source.info.id,
+    };
     const rollout = createRollout(rolloutPathFor(config.kilnHome, info.id, info.createdAt), info);
     rollout.append("compacted", { turnId: "fork", history: source.history });
     rollout.sync();
     const history = [...source.history];
-    return this.assemble(info, config, createModelClient(config), { rollout, history, lastEventSeq: 0, events: [], unfinishedTurn: undefined }, options);
+    return this.assemble(
+      info,
+      config,
+      createModelClient(config),
+      { rollout, history, lastEventSeq: 0, events: [], unfinishedTurn: undefined },
+      options,
+    );
   }
 
   private home(): string {
@@ -178,22 +213,92 @@ export class Kiln {
     );
   }
 
-  private assemble(info: ThreadInfo, config: ResolvedConfig, model: ModelClient, state: ThreadState, options: ResumeOptions): AgentThread {
+  private assemble(
+    info: ThreadInfo,
+    config: ResolvedConfig,
+    model: ModelClient,
+    state: ThreadState,
+    options: ResumeOptions,
+    tree: { depth: number; budget: SubAgentBudget; mcp?: () => Promise<ConnectedTools> } = {
+      depth: 0,
+      budget: {
+        running: 0,
+        maxConcurrent: config.limits.subAgentMaxConcurrent,
+        maxDepth: config.limits.subAgentMaxDepth,
+      },
+    },
+  ): AgentThread {
     const sandbox = createSandboxProvider(info.sandbox);
-    const writableRoots = [info.cwd, ...info.additionalDirectories, ...config.writableRoots.map((r) => resolve(info.cwd, r))];
+    const env = this.options.env ?? process.env;
+    const { skills, warnings: skillWarnings } = discoverSkills({
+      kilnHome: config.kilnHome,
+      repoRoot: repositoryRoot(info.cwd),
+    });
+    // One set of MCP connections per thread tree, opened before the first turn that needs it.
+    const mcp = tree.mcp ?? memoize(() => this.connectMcp(config, info.cwd, env));
+    const writableRoots = [
+      info.cwd,
+      ...info.additionalDirectories,
+      ...config.writableRoots.map((r) => resolve(info.cwd, r)),
+    ];
     const networkAccess = config.networkAccess;
     const tools = builtInTools();
     for (const definition of options.tools ?? []) {
-      if (tools.has(definition.name)) throw new KilnError("invalid_request", `tool name "${definition.name}" is taken by a built-in tool`);
+      if (tools.has(definition.name))
+        throw new KilnError("invalid_request", `tool name "${definition.name}" is taken by a built-in tool`);
       tools.set(definition.name, createDynamicTool(definition));
     }
+    if (skills.length > 0) tools.set("load_skill", createLoadSkillTool(skills) as Tool);
+    if (tree.depth < tree.budget.maxDepth)
+      for (const tool of createSubAgentTools()) tools.set(tool.name, tool);
+    const subAgents = new SubAgents(
+      ({ model: childModel, depth }) => {
+        const childConfig =
+          childModel === undefined
+            ? config
+            : this.config(info.cwd, {
+                model: childModel,
+                sandbox: info.sandbox,
+                approvalPolicy: info.approvalPolicy,
+              });
+        const childInfo: ThreadInfo = {
+          ...info,
+          id: newId("thr"),
+          createdAt: Date.now(),
+          model: childConfig.model,
+          mode: "code",
+          parentThreadId: info.id,
+        };
+        const rollout = createRollout(
+          rolloutPathFor(config.kilnHome, childInfo.id, childInfo.createdAt),
+          childInfo,
+        );
+        return this.assemble(
+          childInfo,
+          childConfig,
+          childModel === undefined ? model : createModelClient(childConfig),
+          { rollout, history: [], lastEventSeq: 0, events: [], unfinishedTurn: undefined },
+          options,
+          { depth, budget: tree.budget, mcp },
+        );
+      },
+      tree.depth,
+      tree.budget,
+    );
     const onApproval = options.onApproval;
     return new AgentThread({
       info,
       ...state,
       model,
-      modelSettings: { model: config.model, reasoningEffort: config.reasoningEffort, reasoningSummary: config.reasoningSummary },
-      retry: { maxRetries: config.modelProvider.stream_max_retries, baseDelayMs: config.modelProvider.retry_base_delay_ms },
+      modelSettings: {
+        model: config.model,
+        reasoningEffort: config.reasoningEffort,
+        reasoningSummary: config.reasoningSummary,
+      },
+      retry: {
+        maxRetries: config.modelProvider.stream_max_retries,
+        baseDelayMs: config.modelProvider.retry_base_delay_ms,
+      },
       instructions: BASE_INSTRUCTIONS,
       initialContext: () =>
         initialContext({
@@ -203,6 +308,7 @@ export class Kiln {
           networkAccess,
           approvalPolicy: info.approvalPolicy,
           projectDocMaxBytes: config.projectDocMaxBytes,
+          skills,
         }),
       sandbox,
       sandboxPolicy: { mode: info.sandbox, writableRoots, networkAccess },
@@ -213,9 +319,43 @@ export class Kiln {
       limits: config.limits,
       price: config.price,
       expandPrompt: (text) => expandPrompt(text, config.kilnHome).text,
-      contextWindow: modelInfo(config.model, config.modelContextWindow === undefined ? {} : { contextWindow: config.modelContextWindow }).contextWindow,
+      subAgents,
+      startupWarnings: skillWarnings,
+      connectTools: Object.keys(config.mcpServers).length === 0 ? undefined : () => mcp(),
+      hooks: hasHooks(config) ? createHookRunner(config.hooks, { cwd: info.cwd, env }) : undefined,
+      contextWindow: modelInfo(
+        config.model,
+        config.modelContextWindow === undefined ? {} : { contextWindow: config.modelContextWindow },
+      ).contextWindow,
     });
   }
+
+  /** Connects the configured MCP servers; a server that fails is a warning (reported at the first turn). */
+  private async connectMcp(
+    config: ResolvedConfig,
+    cwd: string,
+    env: Record<string, string | undefined>,
+  ): Promise<ConnectedTools> {
+    const warnings: string[] = [];
+    const connections = await connectMcpServers(parseMcpServers(config.mcpServers), {
+      env,
+      cwd,
+      onWarning: (m) => warnings.push(m),
+    });
+    return { tools: connections.tools(), close: () => connections.close(), warnings };
+  }
+}
+
+function memoize<T>(make: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    value ??= make();
+    return value;
+  };
+}
+
+function hasHooks(config: ResolvedConfig): boolean {
+  return Object.values(config.hooks).some((list) => Array.isArray(list) && list.length > 0);
 }
 
 /** The built-in Codex-compatible tools. */

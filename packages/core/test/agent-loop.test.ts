@@ -176,7 +176,7 @@ describe("the agent loop", () => {
     expect(result.status).toBe("completed");
     const body = server.requests.at(-1)?.body as { input: { type: string; output?: string }[] };
     expect(body.input.filter((i) => i.type === "function_call_output").map((i) => i.output)).toEqual([
-      'Error: unknown tool "launch_rockets"; available tools: exec_command, write_stdin, apply_patch, update_plan',
+      'Error: unknown tool "launch_rockets"; available tools: exec_command, write_stdin, apply_patch, update_plan, spawn_agent, send_input, wait_agent, close_agent',
       'Error: invalid arguments for exec_command at "cmd": Invalid input: expected string, received undefined',
       "Error: failed to parse function arguments for update_plan: not valid JSON",
     ]);

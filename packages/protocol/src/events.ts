@@ -33,6 +33,16 @@ export const ThreadEvent = z.discriminatedUnion("type", [
     delayMs: z.number(),
     error: ErrorInfo,
   }),
+  /** An item completed in a sub-agent's thread (so the parent's stream shows its children's work). */
+  z.object({ type: z.literal("subAgent/item"), childThreadId: z.string(), item: ThreadItem }),
+  /** A sub-agent's turn ended. */
+  z.object({
+    type: z.literal("subAgent/turnCompleted"),
+    childThreadId: z.string(),
+    status: TurnStatus,
+    usage: Usage,
+    finalResponse: z.string(),
+  }),
   /** Something the user should know that does not stop the turn. */
   z.object({ type: z.literal("warning"), message: z.string() }),
   z.object({

@@ -143,6 +143,8 @@ export function createExecJsonProjector(): ExecJsonProjector {
         case "item/reasoning/delta":
         case "item/commandExecution/outputDelta":
         case "usage/updated":
+        case "subAgent/item":
+        case "subAgent/turnCompleted":
         case "warning":
           return [];
         default:

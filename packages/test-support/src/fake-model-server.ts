@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { anthropicErrorBody } from "./anthropic-error.ts";
+import { AnthropicRequest, renderAnthropicStream } from "./anthropic-stream.ts";
 import { assertNever } from "./assert-never.ts";
 import { ChatRequest, renderChatStream } from "./chat-stream.ts";
 import { createIdAllocator, type IdAllocator } from "./id-allocator.ts";
@@ -15,7 +17,7 @@ import { computeUsage } from "./usage.ts";
 /**
  * A fake OpenAI-compatible model server on loopback HTTP, so tests run the real model client.
  * For each request: read and record the body → route (`/v1/responses`, `/v1/chat/completions`,
- * `/v1/models`) → validate → take the next matching scenario step → answer with its fault, or render the
+ * `/v1/messages` (Anthropic), `/v1/models`) → validate → take the next matching scenario step → answer with its fault, or render the
  * step as that wire's SSE stream and send it chunk by chunk (optionally slowly, optionally cut short).
  */
 
@@ -37,7 +39,8 @@ export interface RecordedRequest {
 
 /** A running fake model server. */
 export interface FakeModelServer {
-  /** The base URL to give a client, e.g. `http://127.0.0.1:PORT/v1`. */
+  /** The base URL to give a client, e.g. `http://127.0.0.1:PORT/v1`. The Anthropic SDK appends
+   *  `/v1/messages` itself, so give it this URL without the trailing `/v1`. */
   readonly url: string;
   /** Every request received since the scenario was set, in arrival order. */
   readonly requests: RecordedRequest[];
@@ -157,6 +160,18 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: HandlerCon
         return renderChatStream({ request: parsed.data, outputs, usage, ids: ctx.ids, ending });
       });
     }
+    case "POST /v1/messages": {
+      const parsed = AnthropicRequest.safeParse(record.body);
+      if (!parsed.success) {
+        return sendBadRequest(res, "/v1/messages", parsed.error.issues, anthropicErrorBody);
+      }
+      const step = (s: ScenarioStep, ending: Ending) => {
+        const outputs = (s.output ?? []).map(toModelOutput);
+        const usage = computeUsage(s.usage, raw, outputs);
+        return renderAnthropicStream({ request: parsed.data, outputs, usage, ids: ctx.ids, ending });
+      };
+      return serveStep(res, ctx, record, raw, step, anthropicErrorBody);
+    }
     default:
       return sendJson(
         res,
@@ -168,12 +183,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: HandlerCon
 
 type Ending = { type: "completed" } | { type: "failed"; message: string };
 
+/** Builds a wire's error body for a status (and optional message). */
+type ErrorBody = (status: number, message?: string) => unknown;
+
 async function serveStep(
   res: ServerResponse,
   ctx: HandlerContext,
   record: RecordedRequest,
   raw: string,
   render: (step: ScenarioStep, ending: Ending) => RenderedStream,
+  errorBody: ErrorBody = openAiErrorBody,
 ): Promise<void> {
   // Match `when` against the body as sent and as re-serialized, so escaping differences don't matter.
   const pick = ctx.queue.take(`${raw}\n${JSON.stringify(record.body)}`);
@@ -182,13 +201,13 @@ async function serveStep(
       return sendJson(
         res,
         500,
-        openAiErrorBody(500, `fake model server: scenario exhausted (${pick.served} requests served)`),
+        errorBody(500, `fake model server: scenario exhausted (${pick.served} requests served)`),
       );
     case "unmatched":
       return sendJson(
         res,
         500,
-        openAiErrorBody(
+        errorBody(
           500,
           `fake model server: no scenario step matches this request (${pick.served} requests served, ` +
             `${pick.remaining} servings left, each with a \`when.bodyIncludes\` this body does not contain)`,
@@ -207,7 +226,7 @@ async function serveStep(
     const headers: Record<string, string> = {};
     if (fault.retryAfter !== undefined) headers["retry-after"] = String(fault.retryAfter);
     if (fault.retryAfterMs !== undefined) headers["retry-after-ms"] = String(fault.retryAfterMs);
-    return sendJson(res, fault.status, fault.body ?? openAiErrorBody(fault.status), headers);
+    return sendJson(res, fault.status, fault.body ?? errorBody(fault.status), headers);
   }
 
   const ending: Ending =
@@ -260,9 +279,10 @@ function sendBadRequest(
   res: ServerResponse,
   path: string,
   issues: readonly { path: PropertyKey[]; message: string }[],
+  errorBody: ErrorBody = openAiErrorBody,
 ) {
   const details = issues.map((i) => `${i.path.map(String).join(".") || "(body)"}: ${i.message}`).join("; ");
-  return sendJson(res, 400, openAiErrorBody(400, `fake model server: invalid ${path} request: ${details}`));
+  return sendJson(res, 400, errorBody(400, `fake model server: invalid ${path} request: ${details}`));
 }
 
 function sendJson(

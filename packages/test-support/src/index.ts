@@ -1,3 +1,4 @@
+export { anthropicErrorBody } from "./anthropic-error.ts";
 export {
   type FakeModelServer,
   type FakeModelServerOptions,

@@ -124,6 +124,18 @@ export function createHumanRenderer(
           }
           err(c.red(`turn ${event.status}: ${event.error?.message ?? ""}`));
           return;
+        case "subAgent/item":
+          if (event.item.type === "agentMessage" || event.item.type === "commandExecution") {
+            err(
+              c.dim(
+                `  [sub-agent ${event.childThreadId.slice(-6)}] ${event.item.type === "agentMessage" ? event.item.text.split("\n")[0] : `exec ${event.item.command}`}`,
+              ),
+            );
+          }
+          return;
+        case "subAgent/turnCompleted":
+          err(c.dim(`  [sub-agent ${event.childThreadId.slice(-6)}] turn ${event.status}`));
+          return;
         case "turn/started":
         case "item/agentMessage/delta":
         case "item/reasoning/delta":

@@ -5,8 +5,8 @@ import { dirname, join, resolve } from "node:path";
 import { type AgentThread, Kiln } from "@kiln/core";
 import { createExecJsonProjector, type EventEnvelope, type InputPart, KilnError } from "@kiln/protocol";
 import { createHumanRenderer } from "./human-renderer.ts";
-import { openTerminalApprover, type TerminalApprover } from "./terminal-approver.ts";
 import { EXEC_HELP, type ExecArgs, parseExecArgs, UsageError } from "./parse-exec-args.ts";
+import { openTerminalApprover, type TerminalApprover } from "./terminal-approver.ts";
 
 /** The process around a command: streams and environment (injectable for tests). */
 export interface CliIo {
@@ -140,7 +140,8 @@ export async function runExec(io: CliIo): Promise<number> {
         print(envelope);
         const event = envelope.event;
         if (event.type === "warning" && args.json) io.stderr.write(`kiln: ${event.message}\n`);
-        if (event.type === "item/completed" && event.item.type === "agentMessage") lastMessage = event.item.text;
+        if (event.type === "item/completed" && event.item.type === "agentMessage")
+          lastMessage = event.item.text;
         if (event.type === "turn/completed" && turnStarted) status = event.status;
       }
     };
@@ -168,7 +169,12 @@ export async function runExec(io: CliIo): Promise<number> {
   return status === "completed" ? 0 : 1;
 }
 
-function openThread(kiln: Kiln, args: ExecArgs, cwd: string, terminal: TerminalApprover | undefined): AgentThread {
+function openThread(
+  kiln: Kiln,
+  args: ExecArgs,
+  cwd: string,
+  terminal: TerminalApprover | undefined,
+): AgentThread {
   const onApproval = terminal === undefined ? {} : { onApproval: terminal.approve };
   if (args.resume !== undefined) {
     const options = { ...onApproval, ...(args.model === undefined ? {} : { model: args.model }) };

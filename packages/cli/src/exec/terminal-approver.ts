@@ -1,8 +1,8 @@
 // Asks approvals at the terminal (/dev/tty, so it works even when the prompt came on stdin): one
 // keypress-and-Enter answer per request.
 import { openSync } from "node:fs";
-import { ReadStream } from "node:tty";
 import { createInterface } from "node:readline/promises";
+import { ReadStream } from "node:tty";
 import type { ApprovalDecision, PendingApproval } from "@kiln/core";
 import pc from "picocolors";
 
@@ -38,8 +38,13 @@ export function openTerminalApprover(stderr: NodeJS.WriteStream): TerminalApprov
             : `call ${c.bold(request.summary)}`;
       stderr.write(`\n${c.yellow("approval needed")}: ${what}\n`);
       if (request.reason !== undefined) stderr.write(`  reason: ${request.reason}\n`);
-      const prefix = request.prefixRule === undefined ? "" : `  [p] always for commands starting with "${request.prefixRule.join(" ")}"\n`;
-      stderr.write(`  [y] yes, once   [a] yes, for this session\n${prefix}  [n] no, and tell the agent   [x] no, and stop the turn\n`);
+      const prefix =
+        request.prefixRule === undefined
+          ? ""
+          : `  [p] always for commands starting with "${request.prefixRule.join(" ")}"\n`;
+      stderr.write(
+        `  [y] yes, once   [a] yes, for this session\n${prefix}  [n] no, and tell the agent   [x] no, and stop the turn\n`,
+      );
       for (;;) {
         const answer = await ask("> ", signal).catch(() => "x");
         if (answer === "y" || answer === "yes") return "approved";

@@ -4,13 +4,16 @@
 // steering input, budgets, compaction before a model call, and resuming a turn a crash cut off.
 import {
   type ApprovalPolicy,
+  addUsage,
   type CollaborationMode,
   type ContextCompactionItem,
   type EventEnvelope,
+  emptyUsage,
   type HistoryItem,
   type HistoryToolCall,
   type InputPart,
   KilnError,
+  newId,
   type PlanStep,
   type SandboxPolicy,
   type ThreadEvent,
@@ -18,32 +21,32 @@ import {
   type ThreadItem,
   type TurnContext,
   type TurnStatus,
-  type Usage,
-  emptyUsage,
-  newId,
   toErrorInfo,
+  type Usage,
 } from "@kiln/protocol";
 import type { SandboxProvider } from "@kiln/sandbox";
 import type { ModelPrice } from "../config/config-schema.ts";
 import type { HarnessLimits } from "../config/load-config.ts";
+import type { HookRunner } from "../hooks/hook-runner.ts";
 import type { ModelClient } from "../model/model-client.ts";
 import type { RetryOptions } from "../model/retry.ts";
 import type { RolloutWriter } from "../rollout/rollout-writer.ts";
 import { createExecSessions } from "../tools/exec-command/exec-sessions.ts";
 import { outputItem, runToolCalls, type ToolSet } from "../tools/run-tool-calls.ts";
-import type { ToolContext } from "../tools/tool.ts";
+import type { Tool, ToolContext } from "../tools/tool.ts";
 import { AsyncQueue } from "../util/async-queue.ts";
 import { ApprovalGate, type Approver } from "./approval-gate.ts";
 import {
+  extractProposedPlan,
   modeApprovalPolicy,
   modeInstructions,
   modeSandboxPolicy,
-  extractProposedPlan,
   toolAllowed,
 } from "./collaboration-mode.ts";
 import { compactHistory, historyTokens, itemTokens } from "./compaction.ts";
 import { createOutputSchemaCheck } from "./output-schema.ts";
 import { runTurnLoop, type TurnOutcome } from "./run-turn.ts";
+import type { SubAgents } from "./sub-agents.ts";
 import { normalizeInput, toModelContent } from "./user-input.ts";
 
 /** Everything a thread is made of (assembled by `Kiln`). */
@@ -55,7 +58,11 @@ export interface AgentThreadOptions {
   /** The thread's past events (for approvals and cost after a resume). */
   events?: EventEnvelope[] | undefined;
   model: ModelClient;
-  modelSettings: { model: string; reasoningEffort?: string | undefined; reasoningSummary?: string | undefined };
+  modelSettings: {
+    model: string;
+    reasoningEffort?: string | undefined;
+    reasoningSummary?: string | undefined;
+  };
   retry: RetryOptions;
   instructions: string;
   /** Developer + environment messages for a thread's first turn. */
@@ -75,6 +82,22 @@ export interface AgentThreadOptions {
   contextWindow?: number | undefined;
   /** Expands `/NAME args` custom prompts in the user's text. */
   expandPrompt?: ((text: string) => string) | undefined;
+  /** The thread's sub-agents (absent past the depth limit). */
+  subAgents?: SubAgents | undefined;
+  /** Tools that need a connection first (MCP servers): started before the first turn. */
+  connectTools?: ((onWarning: (message: string) => void) => Promise<ConnectedTools>) | undefined;
+  /** Hooks (session_start, pre/post_tool_use, stop). */
+  hooks?: HookRunner | undefined;
+  /** Problems found while assembling the thread (e.g. a skill without a description), shown at the first turn. */
+  startupWarnings?: string[] | undefined;
+}
+
+/** Tools that live as long as a connection. */
+export interface ConnectedTools {
+  tools: Tool[];
+  close(): Promise<void>;
+  /** Problems met while connecting (a server that did not start). */
+  warnings?: string[];
 }
 
 /** The result of `run()`. */
@@ -129,6 +152,9 @@ export class AgentThread {
   /** Tokens the model's context holds: the last reported prompt + output, plus estimates since. */
   private contextTokens: number;
   private proposedPlan: string | undefined;
+  private connected: Promise<ConnectedTools> | undefined;
+  private sessionStarted = false;
+  private readonly tools: Map<string, Tool>;
 
   constructor(options: AgentThreadOptions) {
     this.o = options;
@@ -137,12 +163,17 @@ export class AgentThread {
     this.unfinished = options.unfinishedTurn;
     this.mode = options.info.mode;
     this.announcedMode = options.history.length === 0 ? undefined : options.info.mode;
-    this.gate = new ApprovalGate(() => modeApprovalPolicy(this.mode, this.o.approvalPolicy), options.approver);
+    this.gate = new ApprovalGate(
+      () => modeApprovalPolicy(this.mode, this.o.approvalPolicy),
+      options.approver,
+    );
     this.gate.restore(options.events ?? []);
     for (const { event } of options.events ?? []) {
-      if (event.type === "usage/updated" && event.cost !== undefined) this.threadCostUsd = event.cost.threadUsd;
+      if (event.type === "usage/updated" && event.cost !== undefined)
+        this.threadCostUsd = event.cost.threadUsd;
     }
     this.contextTokens = historyTokens(options.history);
+    this.tools = new Map(options.tools);
   }
 
   get id(): string {
@@ -175,7 +206,8 @@ export class AgentThread {
   /** Approves the proposed plan: switches to code mode and runs a turn that carries it out. */
   approvePlan(options: RunOptions = {}): AsyncIterable<EventEnvelope> {
     const plan = this.proposedPlan;
-    if (plan === undefined) throw new KilnError("conflict", "there is no proposed plan to approve: run a turn in plan mode first");
+    if (plan === undefined)
+      throw new KilnError("conflict", "there is no proposed plan to approve: run a turn in plan mode first");
     this.proposedPlan = undefined;
     this.mode = "code";
     return this.runStreamed(`The plan is approved. Implement it now:\n\n${plan}`, options);
@@ -193,14 +225,18 @@ export class AgentThread {
   runStreamed(input: string | InputPart[], options: RunOptions = {}): AsyncIterable<EventEnvelope> {
     const expand = this.o.expandPrompt;
     const parts = normalizeInput(input).map((p) =>
-      p.type === "text" && expand !== undefined && p.text.startsWith("/") ? { ...p, text: expand(p.text) } : p,
+      p.type === "text" && expand !== undefined && p.text.startsWith("/")
+        ? { ...p, text: expand(p.text) }
+        : p,
     );
-    if (parts.length === 1 && parts[0]?.type === "text" && parts[0].text.trim() === "/compact") return this.compact(options);
+    if (parts.length === 1 && parts[0]?.type === "text" && parts[0].text.trim() === "/compact")
+      return this.compact(options);
     return this.stream(options, (emit) => {
       this.closeUnfinished(emit);
       const turnId = newId("turn");
       return this.turn(turnId, emit, options, () => {
-        if (this.o.history.length === 0) for (const item of this.o.initialContext()) this.record(turnId, item);
+        if (this.o.history.length === 0)
+          for (const item of this.o.initialContext()) this.record(turnId, item);
         this.userInput(turnId, parts, emit);
       });
     });
@@ -208,7 +244,8 @@ export class AgentThread {
 
   /** Adds input to the running turn; the model sees it before its next step. */
   steer(input: string | InputPart[]): void {
-    if (this.running === undefined) throw new KilnError("conflict", `thread ${this.id} has no running turn to steer`);
+    if (this.running === undefined)
+      throw new KilnError("conflict", `thread ${this.id} has no running turn to steer`);
     this.steering.push(normalizeInput(input));
   }
 
@@ -217,10 +254,16 @@ export class AgentThread {
     return this.stream(options, (emit) => {
       this.closeUnfinished(emit);
       const turnId = newId("turn");
-      return this.turn(turnId, emit, options, () => undefined, async (signal) => {
-        await this.compactNow(turnId, (e) => emit(e, turnId), signal);
-        return { status: "completed", usage: emptyUsage(), finalResponse: "" };
-      });
+      return this.turn(
+        turnId,
+        emit,
+        options,
+        () => undefined,
+        async (signal) => {
+          await this.compactNow(turnId, (e) => emit(e, turnId), signal);
+          return { status: "completed", usage: emptyUsage(), finalResponse: "" };
+        },
+      );
     });
   }
 
@@ -233,22 +276,29 @@ export class AgentThread {
     this.unfinished = undefined;
     const turnId = unfinished.context.turnId;
     return this.stream(options, (emit) =>
-      this.turn(turnId, emit, options, () => undefined, undefined, async (signal) => {
-        // Calls that were waiting for an approval never started: ask again (same approval). Calls that
-        // were running may have partly run: the model is told.
-        const waiting = this.gate.pendingCallIds();
-        const rerun = unfinished.danglingCalls.filter((c) => waiting.has(c.call_id));
-        for (const call of unfinished.danglingCalls) {
-          if (!waiting.has(call.call_id)) this.record(turnId, outputItem(call, INTERRUPTED_CALL_OUTPUT));
-        }
-        const plan: ToolContext["plan"] = { itemId: undefined, steps: [] };
-        await runToolCalls(
-          rerun,
-          this.toolsForMode(),
-          (call) => this.toolContext(turnId, call, signal, (e) => emit(e, turnId), plan),
-          (output) => this.record(turnId, output),
-        );
-      }),
+      this.turn(
+        turnId,
+        emit,
+        options,
+        () => undefined,
+        undefined,
+        async (signal) => {
+          // Calls that were waiting for an approval never started: ask again (same approval). Calls that
+          // were running may have partly run: the model is told.
+          const waiting = this.gate.pendingCallIds();
+          const rerun = unfinished.danglingCalls.filter((c) => waiting.has(c.call_id));
+          for (const call of unfinished.danglingCalls) {
+            if (!waiting.has(call.call_id)) this.record(turnId, outputItem(call, INTERRUPTED_CALL_OUTPUT));
+          }
+          const plan: ToolContext["plan"] = { itemId: undefined, steps: [] };
+          await runToolCalls(
+            rerun,
+            this.toolsForMode(),
+            (call) => this.toolContext(turnId, call, signal, (e) => emit(e, turnId), plan),
+            (output) => this.record(turnId, output),
+          );
+        },
+      ),
     );
   }
 
@@ -260,10 +310,38 @@ export class AgentThread {
   /** Kills background commands and closes the rollout. */
   close(): void {
     this.sessions.closeAll();
+    this.o.subAgents?.closeAll();
+    void this.connected?.then((c) => c.close()).catch(() => undefined);
     this.o.rollout.close();
   }
 
-  private userInput(turnId: string, parts: InputPart[], emit: (e: ThreadEvent, turnId?: string) => void): void {
+  /** Connects tools that need a connection (MCP servers), once; failures are warnings. */
+  private async connectTools(emit: (event: ThreadEvent) => void): Promise<void> {
+    const connect = this.o.connectTools;
+    if (connect === undefined) return;
+    const first = this.connected === undefined;
+    this.connected ??= connect((message) => emit({ type: "warning", message }));
+    const connected = await this.connected;
+    if (first) for (const message of connected.warnings ?? []) emit({ type: "warning", message });
+    for (const tool of connected.tools) if (!this.tools.has(tool.name)) this.tools.set(tool.name, tool);
+  }
+
+  /** Runs a hook event; its warnings become warning events. */
+  private async hook(
+    event: "session_start" | "stop",
+    payload: { turnId?: string; finalMessage?: string },
+    emit: (event: ThreadEvent) => void,
+  ): Promise<void> {
+    if (this.o.hooks === undefined) return;
+    const outcome = await this.o.hooks.run(event, { threadId: this.id, ...payload });
+    for (const message of outcome.warnings) emit({ type: "warning", message });
+  }
+
+  private userInput(
+    turnId: string,
+    parts: InputPart[],
+    emit: (e: ThreadEvent, turnId?: string) => void,
+  ): void {
     const content = toModelContent(parts, this.o.info.cwd);
     this.record(turnId, { type: "message", role: "user", content });
     const user: ThreadItem = { id: newId("item"), type: "userMessage", content: parts };
@@ -279,7 +357,10 @@ export class AgentThread {
     const waiting = this.gate.pendingCallIds();
     for (const call of unfinished.danglingCalls) {
       if (waiting.has(call.call_id)) this.gate.abandon(call.call_id, (e) => emit(e, turnId));
-      this.record(turnId, outputItem(call, waiting.has(call.call_id) ? ABANDONED_APPROVAL_OUTPUT : INTERRUPTED_CALL_OUTPUT));
+      this.record(
+        turnId,
+        outputItem(call, waiting.has(call.call_id) ? ABANDONED_APPROVAL_OUTPUT : INTERRUPTED_CALL_OUTPUT),
+      );
     }
     emit(
       {
@@ -287,7 +368,11 @@ export class AgentThread {
         turnId,
         status: "interrupted",
         usage: emptyUsage(),
-        error: { code: "turn_interrupted", message: "the Kiln process stopped during this turn", retryable: false },
+        error: {
+          code: "turn_interrupted",
+          message: "the Kiln process stopped during this turn",
+          retryable: false,
+        },
       },
       turnId,
     );
@@ -297,7 +382,8 @@ export class AgentThread {
     options: RunOptions,
     body: (emit: (event: ThreadEvent, turnId?: string) => void) => Promise<void>,
   ): AsyncIterable<EventEnvelope> {
-    if (this.running !== undefined) throw new KilnError("conflict", `thread ${this.id} is already running a turn`);
+    if (this.running !== undefined)
+      throw new KilnError("conflict", `thread ${this.id} is already running a turn`);
     const controller = new AbortController();
     this.running = controller;
     const onAbort = () => controller.abort();
@@ -351,9 +437,19 @@ export class AgentThread {
     let outcome: TurnOutcome;
     try {
       begin();
+      await this.connectTools(emit);
+      if (!this.sessionStarted) {
+        this.sessionStarted = true;
+        for (const message of this.o.startupWarnings ?? []) emit({ type: "warning", message });
+        await this.hook("session_start", {}, emit);
+      }
       // Code mode is the base prompt's default: only a different mode (or a change back) is announced.
       if (this.mode !== (this.announcedMode ?? "code") && replaceLoop === undefined) {
-        this.record(turnId, { type: "message", role: "developer", content: [{ type: "input_text", text: modeInstructions(this.mode) }] });
+        this.record(turnId, {
+          type: "message",
+          role: "developer",
+          content: [{ type: "input_text", text: modeInstructions(this.mode) }],
+        });
         this.announcedMode = this.mode;
       }
       await beforeLoop?.(signal);
@@ -373,8 +469,21 @@ export class AgentThread {
                 emit,
                 newItemId: () => newId("item"),
                 toolContext: (call, sig) => this.toolContext(turnId, call, sig, emit, plan),
-                checkFinal: options.outputSchema === undefined ? undefined : createOutputSchemaCheck(options.outputSchema),
+                checkFinal:
+                  options.outputSchema === undefined
+                    ? undefined
+                    : createOutputSchemaCheck(options.outputSchema),
                 repeatedFailureLimit: this.limits.repeatedFailureLimit,
+                hooks:
+                  this.o.hooks === undefined
+                    ? undefined
+                    : {
+                        runner: this.o.hooks,
+                        threadId: this.id,
+                        turnId,
+                        cwd: info.cwd,
+                        onWarning: (message) => emit({ type: "warning", message }),
+                      },
                 beforeModelCall: async (sig) => {
                   this.drainSteering(turnId, emitAny);
                   if (!this.needsCompaction()) return;
@@ -408,6 +517,11 @@ export class AgentThread {
     if (plan.itemId !== undefined) {
       emit({ type: "item/completed", item: { id: plan.itemId, type: "plan", steps: plan.steps } });
     }
+    // Sub-agents' turns that finished during this turn count towards it.
+    const childUsage = this.o.subAgents?.takeUsage();
+    if (childUsage !== undefined && childUsage.totalTokens > 0)
+      outcome = { ...outcome, usage: addUsage(outcome.usage, childUsage) };
+    await this.hook("stop", { turnId, finalMessage: outcome.finalResponse }, emit).catch(() => undefined);
     if (this.mode === "plan" && outcome.status === "completed" && outcome.finalResponse !== "") {
       this.proposedPlan = extractProposedPlan(outcome.finalResponse);
     }
@@ -433,7 +547,7 @@ export class AgentThread {
   }
 
   private toolsForMode(): ToolSet {
-    return new Map([...this.o.tools].filter(([name]) => toolAllowed(this.mode, name)));
+    return new Map([...this.tools].filter(([name]) => toolAllowed(this.mode, name)));
   }
 
   private drainSteering(turnId: string, emit: (e: ThreadEvent, turnId?: string) => void): void {
@@ -443,12 +557,19 @@ export class AgentThread {
   private needsCompaction(): boolean {
     const window = this.o.contextWindow;
     const limit =
-      this.limits.autoCompactTokenLimit ?? (window === undefined ? undefined : Math.floor(window * this.limits.autoCompactShare));
+      this.limits.autoCompactTokenLimit ??
+      (window === undefined ? undefined : Math.floor(window * this.limits.autoCompactShare));
     return limit !== undefined && this.contextTokens >= limit;
   }
 
-  private async compactNow(turnId: string, emit: (event: ThreadEvent) => void, signal: AbortSignal): Promise<void> {
-    const opening = this.o.history.findIndex((i) => !(i.type === "message" && (i.role === "developer" || i.role === "system")));
+  private async compactNow(
+    turnId: string,
+    emit: (event: ThreadEvent) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const opening = this.o.history.findIndex(
+      (i) => !(i.type === "message" && (i.role === "developer" || i.role === "system")),
+    );
     const openingItems = Math.min(2, opening === -1 ? this.o.history.length : Math.max(opening + 1, 0));
     const itemId = newId("item");
     const result = await compactHistory({
@@ -479,7 +600,12 @@ export class AgentThread {
     if (price === undefined) return 0;
     const cached = usage.cachedInputTokens;
     const fresh = usage.inputTokens - cached;
-    return (fresh * price.input + cached * (price.cached_input ?? price.input) + usage.outputTokens * price.output) / 1_000_000;
+    return (
+      (fresh * price.input +
+        cached * (price.cached_input ?? price.input) +
+        usage.outputTokens * price.output) /
+      1_000_000
+    );
   }
 
   private checkBudgets(turn: Usage): void {
@@ -528,6 +654,7 @@ export class AgentThread {
       emit,
       newItemId: () => newId("item"),
       askApproval: (request) => this.gate.ask(request, emit, signal),
+      agents: this.o.subAgents,
       plan,
     };
   }

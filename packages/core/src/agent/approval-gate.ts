@@ -7,8 +7,8 @@ import {
   type ApprovalItem,
   type ApprovalPolicy,
   type EventEnvelope,
-  type ThreadEvent,
   newId,
+  type ThreadEvent,
 } from "@kiln/protocol";
 import type { ApprovalDecision, ApprovalRequest } from "../tools/tool.ts";
 
@@ -62,7 +62,11 @@ export class ApprovalGate {
   }
 
   /** The decision for a request: from session rules, the policy, or the approver. */
-  async ask(request: ApprovalRequest, emit: (event: ThreadEvent) => void, signal: AbortSignal): Promise<ApprovalDecision> {
+  async ask(
+    request: ApprovalRequest,
+    emit: (event: ThreadEvent) => void,
+    signal: AbortSignal,
+  ): Promise<ApprovalDecision> {
     if (this.preapproved(request)) return "approved";
     if (this.policy() === "never") return "denied";
     const restored = this.restored.get(request.callId);
@@ -97,7 +101,8 @@ export class ApprovalGate {
 
   private remember(item: ApprovalItem): void {
     if (item.decision === "approved_for_session") this.sessionCommands.add(`${item.kind}:${item.summary}`);
-    if (item.decision === "approved_prefix" && item.prefixRule !== undefined) this.sessionPrefixes.push(item.prefixRule);
+    if (item.decision === "approved_prefix" && item.prefixRule !== undefined)
+      this.sessionPrefixes.push(item.prefixRule);
   }
 
   private preapproved(request: ApprovalRequest): boolean {

@@ -1,4 +1,4 @@
-import type { CollaborationMode, ApprovalPolicy, SandboxPolicy } from "@kiln/protocol";
+import type { ApprovalPolicy, CollaborationMode, SandboxPolicy } from "@kiln/protocol";
 
 /** What the model is told when a turn runs in a mode (recorded in the history when the mode changes). */
 export function modeInstructions(mode: CollaborationMode): string {

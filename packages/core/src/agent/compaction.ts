@@ -50,8 +50,17 @@ export async function compactHistory(args: {
   retry: RetryOptions;
   signal: AbortSignal;
 }): Promise<Compaction> {
-  const prompt: HistoryItem = { type: "message", role: "user", content: [{ type: "input_text", text: COMPACTION_PROMPT }] };
-  const request: ModelRequest = { ...args.request, input: [...args.history, prompt], tools: [], outputSchema: undefined };
+  const prompt: HistoryItem = {
+    type: "message",
+    role: "user",
+    content: [{ type: "input_text", text: COMPACTION_PROMPT }],
+  };
+  const request: ModelRequest = {
+    ...args.request,
+    input: [...args.history, prompt],
+    tools: [],
+    outputSchema: undefined,
+  };
   let summary = "";
   let usage = emptyUsage();
   for await (const event of streamWithRetry(args.model, request, args.signal, args.retry)) {
@@ -62,7 +71,13 @@ export async function compactHistory(args: {
     if (event.type === "completed") usage = event.usage;
   }
   const history = rebuildHistory(args.history, args.openingItems, summary.trim());
-  return { summary: summary.trim(), history, tokensBefore: historyTokens(args.history), tokensAfter: historyTokens(history), usage };
+  return {
+    summary: summary.trim(),
+    history,
+    tokensBefore: historyTokens(args.history),
+    tokensAfter: historyTokens(history),
+    usage,
+  };
 }
 
 /** Opening context + the most recent user messages (up to a budget) + the summary. */
@@ -88,5 +103,8 @@ export function rebuildHistory(history: HistoryItem[], openingItems: number, sum
 }
 
 function isSummary(item: HistoryItem): boolean {
-  return item.type === "message" && item.content.some((c) => c.type === "input_text" && c.text.startsWith("<context_summary>"));
+  return (
+    item.type === "message" &&
+    item.content.some((c) => c.type === "input_text" && c.text.startsWith("<context_summary>"))
+  );
 }

@@ -20,7 +20,7 @@ import {
 } from "@kiln/protocol";
 import type { ModelClient, ModelRequest } from "../model/model-client.ts";
 import { type RetryOptions, streamWithRetry } from "../model/retry.ts";
-import { runToolCalls, type ToolSet } from "../tools/run-tool-calls.ts";
+import { runToolCalls, type ToolCallHooks, type ToolSet } from "../tools/run-tool-calls.ts";
 import type { ToolContext } from "../tools/tool.ts";
 
 /** What a turn needs from its thread. */
@@ -42,9 +42,13 @@ export interface TurnHost {
   /** Runs between steps, before each model call (steering input, compaction). */
   beforeModelCall?: ((signal: AbortSignal) => Promise<void>) | undefined;
   /** Prices a model call (and adds it to the turn and thread totals), when the model has a price. */
-  priceCall?: ((call: Usage) => { callUsd: number; turnUsd: number; threadUsd: number } | undefined) | undefined;
+  priceCall?:
+    | ((call: Usage) => { callUsd: number; turnUsd: number; threadUsd: number } | undefined)
+    | undefined;
   /** Checks budgets after each model call; throws `budget_exceeded` to stop the turn. */
   afterModelCall?: ((call: Usage, turn: Usage) => void) | undefined;
+  /** pre/post_tool_use hooks around each call. */
+  hooks?: ToolCallHooks | undefined;
   /** The same call failing this many times in a row stops the turn (0 = never). */
   repeatedFailureLimit?: number | undefined;
 }
@@ -73,7 +77,12 @@ export async function runTurnLoop(host: TurnHost, signal: AbortSignal): Promise<
       const step = await modelStep(host, signal);
       usage = addUsage(usage, step.usage);
       const cost = host.priceCall?.(step.usage);
-      host.emit({ type: "usage/updated", call: step.usage, turn: usage, ...(cost === undefined ? {} : { cost }) });
+      host.emit({
+        type: "usage/updated",
+        call: step.usage,
+        turn: usage,
+        ...(cost === undefined ? {} : { cost }),
+      });
       host.afterModelCall?.(step.usage, usage);
       if (step.lastMessage !== undefined) finalResponse = step.lastMessage;
       if (step.calls.length === 0) {
@@ -110,6 +119,7 @@ export async function runTurnLoop(host: TurnHost, signal: AbortSignal): Promise<
           if ("output" in output) outputs.set(output.call_id, output.output);
           host.record(output);
         },
+        host.hooks,
       );
       failures.observe(step.calls, outputs);
     }

@@ -2,6 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Skill } from "../skills/discover-skills.ts";
+import { skillsInstructions } from "../skills/skills-instructions.ts";
 import {
   agentsText,
   BASE_INSTRUCTIONS,
@@ -208,6 +210,56 @@ describe("initialContext", () => {
         },
       ],
     });
+  });
+
+  it("lists the skills after AGENTS.md, with how to load them, and leaves the message as it was without skills", () => {
+    writeFileSync(join(cwd, "AGENTS.md"), "App rules.");
+    const skills: Skill[] = [
+      {
+        name: "pdf",
+        description: "Fill in PDF forms",
+        path: "/s/pdf/SKILL.md",
+        dir: "/s/pdf",
+        scope: "global",
+      },
+      {
+        name: "release",
+        description: "Cut a release\nof this repo",
+        path: "/r/release/SKILL.md",
+        dir: "/r/release",
+        scope: "repo",
+      },
+    ];
+    const text = (items: ReturnType<typeof initialContext>) => {
+      const first = items[0];
+      return first?.type === "message" ? first.content.map((p) => ("text" in p ? p.text : "")).join("") : "";
+    };
+    const without = text(initialContext(ctx()));
+
+    expect(text(initialContext(ctx({ skills: [] })))).toBe(without);
+    expect(text(initialContext(ctx({ skills })))).toBe(`${without}\n\n${skillsInstructions(skills)}`);
+    expect(skillsInstructions(skills)).toBe(
+      [
+        "## Skills",
+        "",
+        "Skills are folders of instructions, scripts and reference files for particular kinds of tasks. These",
+        "skills are available:",
+        "",
+        "- pdf: Fill in PDF forms",
+        "- release: Cut a release of this repo",
+        "",
+        "How to use a skill:",
+        "",
+        "- Before you start a task that matches a skill's description, or when the user names a skill, call the",
+        '  `load_skill` tool with `{"name": "<skill>"}`: it returns the skill\'s instructions (SKILL.md) and the',
+        "  list of the other files in its folder. Then follow those instructions.",
+        "- Read another file of the skill only when the instructions call for it, with",
+        '  `load_skill` `{"name": "<skill>", "file": "<path relative to the skill folder>"}`.',
+        "- Skill folders may live outside the sandbox: read them with `load_skill` only, never with `cat` or",
+        "  other commands.",
+        "- Load only the skills the task needs; do not load every skill up front.",
+      ].join("\n"),
+    );
   });
 
   it("ships non-empty base instructions", () => {

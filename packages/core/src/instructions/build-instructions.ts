@@ -1,9 +1,12 @@
 // Assembles what the model is told before the first prompt of a thread: the base instructions, a
 // developer message (sandbox and approval rules, then AGENTS.md from $KILN_HOME and from the repository
-// root down to the working directory, capped), and the environment context.
+// root down to the working directory, capped, then the skills the model may load), and the environment
+// context.
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import type { ApprovalPolicy, HistoryItem, SandboxMode } from "@kiln/protocol";
+import type { Skill } from "../skills/discover-skills.ts";
+import { skillsInstructions } from "../skills/skills-instructions.ts";
 import baseInstructions from "./base-instructions.md";
 
 /** The base instructions Kiln sends as `instructions`. */
@@ -21,6 +24,8 @@ export interface InstructionsContext {
   shell?: string;
   /** Today, for the environment context (injectable for tests). */
   now?: Date;
+  /** Skills the model may load with `load_skill` (see `discoverSkills`), listed after AGENTS.md. */
+  skills?: readonly Skill[];
 }
 
 /** The AGENTS.md files that apply to `cwd`, most general first. */
@@ -125,7 +130,8 @@ export function environmentContext(ctx: InstructionsContext): string {
 /** The history items that open a thread: the developer message and the environment context. */
 export function initialContext(ctx: InstructionsContext): HistoryItem[] {
   const agents = agentsText(findAgentsFiles(ctx.cwd, ctx.kilnHome), ctx.cwd, ctx.projectDocMaxBytes);
-  const developer = agents === "" ? permissionsText(ctx) : `${permissionsText(ctx)}\n\n${agents}`;
+  const skills = ctx.skills === undefined || ctx.skills.length === 0 ? "" : skillsInstructions(ctx.skills);
+  const developer = [permissionsText(ctx), agents, skills].filter((part) => part !== "").join("\n\n");
   return [
     { type: "message", role: "developer", content: [{ type: "input_text", text: developer }] },
     { type: "message", role: "user", content: [{ type: "input_text", text: environmentContext(ctx) }] },

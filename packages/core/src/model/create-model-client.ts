@@ -1,5 +1,6 @@
-import { KilnError } from "@kiln/protocol";
+import { assertNever, KilnError } from "@kiln/protocol";
 import type { ResolvedConfig } from "../config/load-config.ts";
+import { createAnthropicClient } from "./anthropic-client.ts";
 import { createChatClient } from "./chat-client.ts";
 import type { ModelClient } from "./model-client.ts";
 import { createResponsesClient } from "./responses-client.ts";
@@ -19,5 +20,14 @@ export function createModelClient(config: ResolvedConfig): ModelClient {
     headers: provider.http_headers,
     idleTimeoutMs: provider.stream_idle_timeout_ms,
   };
-  return provider.wire_api === "chat" ? createChatClient(connection) : createResponsesClient(connection);
+  switch (provider.wire_api) {
+    case "responses":
+      return createResponsesClient(connection);
+    case "chat":
+      return createChatClient(connection);
+    case "anthropic":
+      return createAnthropicClient(connection);
+    default:
+      return assertNever(provider.wire_api);
+  }
 }

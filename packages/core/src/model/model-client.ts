@@ -34,7 +34,7 @@ export type ModelStreamEvent =
 
 /** Kiln's narrow interface to a model provider, whatever its wire. */
 export interface ModelClient {
-  readonly wire: "responses" | "chat";
+  readonly wire: "responses" | "chat" | "anthropic";
   /** Streams one model call. Throws `KilnError` (`model_*` codes) on failure. */
   stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelStreamEvent>;
 }

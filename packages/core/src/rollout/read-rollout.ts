@@ -82,7 +82,11 @@ export function readRollout(path: string, options: { upToTurn?: number } = {}): 
         info = line.payload;
         break;
       case "turn_context":
-        if (!contexts.has(line.payload.turnId) && options.upToTurn !== undefined && contexts.size >= options.upToTurn) {
+        if (
+          !contexts.has(line.payload.turnId) &&
+          options.upToTurn !== undefined &&
+          contexts.size >= options.upToTurn
+        ) {
           stop = true;
           break;
         }

@@ -1,6 +1,7 @@
 import type { ApprovalPolicy, HistoryToolCall, PlanStep, SandboxPolicy, ThreadEvent } from "@kiln/protocol";
 import { KilnError } from "@kiln/protocol";
 import type { SandboxProvider } from "@kiln/sandbox";
+import type { SubAgentControl } from "../agent/sub-agents.ts";
 import type { ToolSpec } from "../model/model-client.ts";
 import type { ExecSessions } from "./exec-command/exec-sessions.ts";
 
@@ -22,6 +23,8 @@ export interface ToolContext {
   newItemId(): string;
   /** Asks for a person's decision (or applies the policy's rule when nobody can answer). */
   askApproval(request: ApprovalRequest): Promise<ApprovalDecision>;
+  /** The thread's sub-agents, when it may spawn them. */
+  agents?: SubAgentControl | undefined;
   /** The turn's plan (update_plan). */
   plan: { itemId: string | undefined; steps: PlanStep[] };
 }

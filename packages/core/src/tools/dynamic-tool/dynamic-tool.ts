@@ -1,10 +1,10 @@
 // Tools registered by an embedding program: a name, a description, parameters as a zod schema or a
 // JSON Schema, and an async callback. Arguments are validated (with the zod schema when given) before
 // the callback runs; its result (string or JSON) goes back to the model.
-import { type ToolCallItem, KilnError } from "@kiln/protocol";
+import { KilnError, type ToolCallItem } from "@kiln/protocol";
 import { Ajv } from "ajv";
 import { z } from "zod";
-import { type Tool, ToolError, describeArgumentError, parseJsonArguments } from "../tool.ts";
+import { describeArgumentError, parseJsonArguments, type Tool, ToolError } from "../tool.ts";
 
 /** A tool defined by the program embedding Kiln. */
 export interface DynamicToolDefinition {
@@ -21,12 +21,20 @@ export interface DynamicToolDefinition {
 /** Wraps a definition as a Kiln tool. */
 export function createDynamicTool(definition: DynamicToolDefinition): Tool<unknown> {
   if (!/^[a-zA-Z0-9_-]{1,64}$/.test(definition.name)) {
-    throw new KilnError("invalid_request", `tool name "${definition.name}" must be 1–64 letters, digits, _ or -`);
+    throw new KilnError(
+      "invalid_request",
+      `tool name "${definition.name}" must be 1–64 letters, digits, _ or -`,
+    );
   }
   const validate = validator(definition);
   return {
     name: definition.name,
-    spec: { type: "function", name: definition.name, description: definition.description, parameters: jsonSchema(definition.parameters) },
+    spec: {
+      type: "function",
+      name: definition.name,
+      description: definition.description,
+      parameters: jsonSchema(definition.parameters),
+    },
     parse(call) {
       const args = parseJsonArguments(call);
       const problem = validate(args);
@@ -35,7 +43,13 @@ export function createDynamicTool(definition: DynamicToolDefinition): Tool<unkno
     },
     isMutating: () => definition.readOnly !== true,
     async execute(args, ctx) {
-      const item: ToolCallItem = { id: ctx.newItemId(), type: "toolCall", tool: definition.name, arguments: args, status: "in_progress" };
+      const item: ToolCallItem = {
+        id: ctx.newItemId(),
+        type: "toolCall",
+        tool: definition.name,
+        arguments: args,
+        status: "in_progress",
+      };
       ctx.emit({ type: "item/started", item });
       try {
         const result = await definition.execute(args, { threadId: ctx.threadId, signal: ctx.signal });
@@ -70,7 +84,13 @@ function validator(definition: DynamicToolDefinition): (args: unknown) => string
   try {
     check = ajv.compile(parameters);
   } catch (error) {
-    throw new KilnError("invalid_request", `tool ${definition.name}: parameters is not a valid JSON Schema: ${(error as Error).message}`);
+    throw new KilnError(
+      "invalid_request",
+      `tool ${definition.name}: parameters is not a valid JSON Schema: ${(error as Error).message}`,
+    );
   }
-  return (args) => (check(args) ? undefined : `invalid arguments for ${definition.name}: ${ajv.errorsText(check.errors, { dataVar: "arguments" })}`);
+  return (args) =>
+    check(args)
+      ? undefined
+      : `invalid arguments for ${definition.name}: ${ajv.errorsText(check.errors, { dataVar: "arguments" })}`;
 }

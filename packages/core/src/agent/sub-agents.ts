@@ -1,0 +1,167 @@
+// Sub-agents: child threads a thread spawns to work in parallel. Each child has its own history and
+// rollout (linked to its parent), runs its turns in the background, and reports to the parent's stream
+// (its completed items and turn ends). Limits: nesting depth, and children running at once across the
+// whole tree; a child's usage rolls up into the parent turn that waits for it.
+import {
+  addUsage,
+  type EventEnvelope,
+  emptyUsage,
+  KilnError,
+  type ThreadEvent,
+  type TurnStatus,
+  type Usage,
+} from "@kiln/protocol";
+import type { AgentThread } from "./agent-thread.ts";
+
+/** The result of one child's turn. */
+export interface SubAgentResult {
+  id: string;
+  status: TurnStatus | "running";
+  finalResponse: string;
+}
+
+/** What the sub-agent tools use. */
+export interface SubAgentControl {
+  spawn(prompt: string, model: string | undefined, emit: (event: ThreadEvent) => void): string;
+  send(id: string, message: string, emit: (event: ThreadEvent) => void): void;
+  wait(ids: string[], timeoutMs: number, signal: AbortSignal): Promise<SubAgentResult[]>;
+  close(id: string): void;
+}
+
+/** Shared by every thread of one tree: how many children are running now. */
+export interface SubAgentBudget {
+  running: number;
+  maxConcurrent: number;
+  maxDepth: number;
+}
+
+interface Child {
+  thread: AgentThread;
+  done: Promise<void>;
+  status: TurnStatus | "running";
+  finalResponse: string;
+}
+
+/** Creates a child thread at the given depth. */
+export type ChildFactory = (options: { model: string | undefined; depth: number }) => AgentThread;
+
+/** The sub-agents of one thread. */
+export class SubAgents implements SubAgentControl {
+  private readonly children = new Map<string, Child>();
+  /** Usage of children's turns not yet counted in a parent turn. */
+  private pendingUsage: Usage = emptyUsage();
+
+  constructor(
+    private readonly factory: ChildFactory,
+    private readonly depth: number,
+    private readonly budget: SubAgentBudget,
+  ) {}
+
+  /** Takes the children's usage gathered since the last call (rolled into the parent's turn). */
+  takeUsage(): Usage {
+    const usage = this.pendingUsage;
+    this.pendingUsage = emptyUsage();
+    return usage;
+  }
+
+  spawn(prompt: string, model: string | undefined, emit: (event: ThreadEvent) => void): string {
+    if (this.depth + 1 > this.budget.maxDepth) {
+      throw new KilnError(
+        "invalid_request",
+        `sub-agent depth limit reached (${this.budget.maxDepth}): do this work yourself`,
+      );
+    }
+    this.reserve();
+    const thread = this.factory({ model, depth: this.depth + 1 });
+    const child: Child = { thread, done: Promise.resolve(), status: "running", finalResponse: "" };
+    this.children.set(thread.id, child);
+    this.runTurn(child, prompt, emit);
+    return thread.id;
+  }
+
+  send(id: string, message: string, emit: (event: ThreadEvent) => void): void {
+    const child = this.get(id);
+    if (child.status === "running") {
+      child.thread.steer(message);
+      return;
+    }
+    this.reserve();
+    this.runTurn(child, message, emit);
+  }
+
+  async wait(ids: string[], timeoutMs: number, signal: AbortSignal): Promise<SubAgentResult[]> {
+    const children = ids.map((id) => [id, this.get(id)] as const);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+      signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    await Promise.race([Promise.all(children.map(([, c]) => c.done)), timeout]);
+    clearTimeout(timer);
+    return children.map(([id, c]) => ({ id, status: c.status, finalResponse: c.finalResponse }));
+  }
+
+  close(id: string): void {
+    const child = this.get(id);
+    child.thread.interrupt();
+    void child.done.then(() => child.thread.close());
+    this.children.delete(id);
+  }
+
+  /** Interrupts and closes every child (the parent thread is closing). */
+  closeAll(): void {
+    for (const id of [...this.children.keys()]) this.close(id);
+  }
+
+  private get(id: string): Child {
+    const child = this.children.get(id);
+    if (child === undefined)
+      throw new KilnError(
+        "not_found",
+        `no sub-agent ${id} (known: ${[...this.children.keys()].join(", ") || "none"})`,
+      );
+    return child;
+  }
+
+  private reserve(): void {
+    if (this.budget.running >= this.budget.maxConcurrent) {
+      throw new KilnError(
+        "conflict",
+        `${this.budget.running} sub-agents are already running (the limit is ${this.budget.maxConcurrent}): wait for one with wait_agent first`,
+      );
+    }
+    this.budget.running++;
+  }
+
+  private runTurn(child: Child, input: string, emit: (event: ThreadEvent) => void): void {
+    child.status = "running";
+    const forward = async (events: AsyncIterable<EventEnvelope>) => {
+      for await (const { event } of events) {
+        if (event.type === "item/completed" && event.item.type !== "userMessage") {
+          emit({ type: "subAgent/item", childThreadId: child.thread.id, item: event.item });
+        }
+        if (event.type === "turn/completed") {
+          child.status = event.status;
+          this.pendingUsage = addUsage(this.pendingUsage, event.usage);
+          emit({
+            type: "subAgent/turnCompleted",
+            childThreadId: child.thread.id,
+            status: event.status,
+            usage: event.usage,
+            finalResponse: child.finalResponse,
+          });
+        }
+        if (event.type === "item/completed" && event.item.type === "agentMessage")
+          child.finalResponse = event.item.text;
+      }
+    };
+    child.done = forward(child.thread.runStreamed(input))
+      .catch((error: unknown) => {
+        child.status = "failed";
+        child.finalResponse = error instanceof Error ? error.message : String(error);
+      })
+      .finally(() => {
+        this.budget.running--;
+      });
+  }
+}

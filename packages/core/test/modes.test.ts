@@ -1,0 +1,202 @@
+// Collaboration modes through the embedding API, against the fake model server and the real sandbox:
+// plan mode explores read-only and proposes a plan that approvePlan() carries out in code mode;
+// execute mode never asks.
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Kiln, type PendingApproval } from "@kiln/core";
+import { foldTurn } from "@kiln/core";
+import {
+  createTempGitRepo,
+  type FakeModelServer,
+  startFakeModelServer,
+  type TempGitRepo,
+} from "@kiln/test-support";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+let server: FakeModelServer;
+let home: string;
+let repo: TempGitRepo;
+let kiln: Kiln;
+
+beforeEach(async () => {
+  server = await startFakeModelServer({ scenario: { steps: [] } });
+  home = await mkdtemp(join(tmpdir(), "kiln-home-"));
+  repo = await createTempGitRepo({ "a.txt": "alpha\n" });
+  kiln = new Kiln({
+    env: { KILN_HOME: home, OPENAI_API_KEY: "k" },
+    overrides: [`openai_base_url="${server.url}"`, "model_providers.openai.retry_base_delay_ms=10"],
+  });
+});
+
+afterEach(async () => {
+  await server.close();
+  await repo.cleanup();
+  await rm(home, { recursive: true, force: true });
+});
+
+interface InputItem {
+  type: string;
+  role?: string;
+  content?: { type: string; text?: string }[];
+}
+
+interface RequestBody {
+  input: InputItem[];
+  tools: { name: string }[];
+}
+
+function request(index: number): RequestBody {
+  return server.requests[index]?.body as RequestBody;
+}
+
+function toolNames(index: number): string[] {
+  return request(index).tools.map((t) => t.name);
+}
+
+/** The texts of request `index`'s messages of `role`, in order. */
+function messages(index: number, role: string): string[] {
+  return request(index)
+    .input.filter((i) => i.type === "message" && i.role === role)
+    .map((i) => i.content?.map((c) => c.text ?? "").join("") ?? "");
+}
+
+describe("plan mode", () => {
+  it("offers no writing tools, runs commands read-only and announces itself to the model", async () => {
+    server.setScenario({
+      steps: [
+        { output: [{ type: "exec_command", cmd: "echo x > f.txt" }] },
+        { output: [{ type: "message", text: "<proposed_plan>1. do X</proposed_plan>" }] },
+      ],
+    });
+    const thread = kiln.startThread({ cwd: repo.dir, mode: "plan", approvalPolicy: "never" });
+    const result = await thread.run("plan a change");
+    thread.close();
+
+    expect(result.status).toBe("completed");
+    // Other tools (sub-agents, MCP) come and go; what matters is that nothing that writes is offered.
+    for (const index of [0, 1]) {
+      expect(toolNames(index)).toEqual(expect.arrayContaining(["exec_command", "update_plan"]));
+      expect(toolNames(index)).not.toContain("apply_patch");
+      expect(toolNames(index)).not.toContain("write_stdin");
+    }
+    expect(result.items[1]).toMatchObject({
+      type: "commandExecution",
+      command: "echo x > f.txt",
+      status: "failed",
+    });
+    expect(await repo.git("status", "--porcelain")).toBe("");
+    const developer = messages(0, "developer");
+    expect(developer.at(-1)).toMatch(/^<collaboration_mode>plan<\/collaboration_mode>\nYou are in PLAN mode\./);
+    expect(thread.lastProposedPlan).toBe("1. do X");
+  });
+
+  it("records the read-only sandbox and the plan mode in the turn's context", async () => {
+    server.setScenario({ steps: [{ output: [{ type: "message", text: "<proposed_plan>1. a</proposed_plan>" }] }] });
+    const thread = kiln.startThread({ cwd: repo.dir, mode: "plan", approvalPolicy: "on-request" });
+    await thread.run("plan");
+    thread.close();
+    const contexts = (await readFile(thread.rolloutPath, "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { kind: string; payload: Record<string, unknown> })
+      .filter((l) => l.kind === "turn_context")
+      .map((l) => l.payload);
+    expect(contexts).toEqual([
+      {
+        turnId: expect.any(String),
+        model: "gpt-5.5",
+        modelProvider: "openai",
+        sandbox: "read-only",
+        approvalPolicy: "on-request",
+        mode: "plan",
+        cwd: repo.dir,
+      },
+    ]);
+  });
+
+  it("carries out the approved plan in a code-mode turn that offers apply_patch again", async () => {
+    server.setScenario({
+      steps: [
+        { output: [{ type: "message", text: "Here it is.\n<proposed_plan>\n1. do X\n</proposed_plan>" }] },
+        {
+          output: [
+            { type: "apply_patch", patch: "*** Begin Patch\n*** Add File: x.txt\n+X\n*** End Patch\n" },
+          ],
+        },
+        { output: [{ type: "message", text: "Did X." }] },
+      ],
+    });
+    const thread = kiln.startThread({ cwd: repo.dir, mode: "plan", approvalPolicy: "never" });
+    await thread.run("plan X");
+    expect(thread.lastProposedPlan).toBe("1. do X");
+
+    const result = await foldTurn(thread.approvePlan());
+    thread.close();
+
+    expect(result.status).toBe("completed");
+    expect(result.finalResponse).toBe("Did X.");
+    expect(thread.info.mode).toBe("code");
+    expect(thread.lastProposedPlan).toBeUndefined();
+    expect(toolNames(1)).toEqual(
+      expect.arrayContaining(["exec_command", "write_stdin", "apply_patch", "update_plan"]),
+    );
+    expect(messages(1, "user").at(-1)).toBe("The plan is approved. Implement it now:\n\n1. do X");
+    expect(messages(1, "developer").at(-1)).toMatch(/^<collaboration_mode>code<\/collaboration_mode>/);
+    expect(await readFile(join(repo.dir, "x.txt"), "utf8")).toBe("X\n");
+  });
+
+  it("refuses approvePlan when no plan was proposed", () => {
+    const thread = kiln.startThread({ cwd: repo.dir, approvalPolicy: "never" });
+    expect(() => thread.approvePlan()).toThrow(
+      "there is no proposed plan to approve: run a turn in plan mode first",
+    );
+    thread.close();
+  });
+});
+
+describe("execute mode", () => {
+  it("never asks, even under the untrusted policy: commands run and escalations are declined", async () => {
+    server.setScenario({
+      steps: [
+        { output: [{ type: "exec_command", cmd: "touch made.txt" }] },
+        {
+          output: [
+            {
+              type: "exec_command",
+              cmd: "touch escaped.txt",
+              sandbox_permissions: "require_escalated",
+              justification: "outside",
+            },
+          ],
+        },
+        { output: [{ type: "message", text: "done" }] },
+      ],
+    });
+    const asked: PendingApproval[] = [];
+    const thread = kiln.startThread({
+      cwd: repo.dir,
+      mode: "execute",
+      approvalPolicy: "untrusted",
+      onApproval: (request) => {
+        asked.push(request);
+        return "approved";
+      },
+    });
+    const result = await thread.run("do it all");
+    thread.close();
+
+    expect(asked).toEqual([]);
+    expect(
+      result.items
+        .filter((i) => i.type === "commandExecution")
+        .map((i) => ({ command: i.command, status: i.status })),
+    ).toEqual([
+      { command: "touch made.txt", status: "completed" },
+      { command: "touch escaped.txt", status: "declined" },
+    ]);
+    expect(existsSync(join(repo.dir, "made.txt"))).toBe(true);
+    expect(messages(0, "developer").at(-1)).toMatch(/^<collaboration_mode>execute<\/collaboration_mode>/);
+  });
+});
