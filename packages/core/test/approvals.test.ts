@@ -364,7 +364,11 @@ describe("escalation out of the sandbox", () => {
       ],
     });
     const approver = scriptedApprover();
-    const thread = kiln.startThread({ cwd: repo.dir, approvalPolicy: "never", onApproval: approver.onApproval });
+    const thread = kiln.startThread({
+      cwd: repo.dir,
+      approvalPolicy: "never",
+      onApproval: approver.onApproval,
+    });
     const result = await thread.run("escape");
     thread.close();
 

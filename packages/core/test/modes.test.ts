@@ -5,8 +5,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Kiln, type PendingApproval } from "@kiln/core";
-import { foldTurn } from "@kiln/core";
+import { foldTurn, Kiln, type PendingApproval } from "@kiln/core";
 import {
   createTempGitRepo,
   type FakeModelServer,
@@ -88,12 +87,16 @@ describe("plan mode", () => {
     });
     expect(await repo.git("status", "--porcelain")).toBe("");
     const developer = messages(0, "developer");
-    expect(developer.at(-1)).toMatch(/^<collaboration_mode>plan<\/collaboration_mode>\nYou are in PLAN mode\./);
+    expect(developer.at(-1)).toMatch(
+      /^<collaboration_mode>plan<\/collaboration_mode>\nYou are in PLAN mode\./,
+    );
     expect(thread.lastProposedPlan).toBe("1. do X");
   });
 
   it("records the read-only sandbox and the plan mode in the turn's context", async () => {
-    server.setScenario({ steps: [{ output: [{ type: "message", text: "<proposed_plan>1. a</proposed_plan>" }] }] });
+    server.setScenario({
+      steps: [{ output: [{ type: "message", text: "<proposed_plan>1. a</proposed_plan>" }] }],
+    });
     const thread = kiln.startThread({ cwd: repo.dir, mode: "plan", approvalPolicy: "on-request" });
     await thread.run("plan");
     thread.close();

@@ -26,6 +26,8 @@ export interface SubAgentControl {
   send(id: string, message: string, emit: (event: ThreadEvent) => void): void;
   wait(ids: string[], timeoutMs: number, signal: AbortSignal): Promise<SubAgentResult[]>;
   close(id: string): void;
+  /** Ids of this thread's sub-agents. */
+  ids(): string[];
 }
 
 /** Shared by every thread of one tree: how many children are running now. */
@@ -99,6 +101,10 @@ export class SubAgents implements SubAgentControl {
     await Promise.race([Promise.all(children.map(([, c]) => c.done)), timeout]);
     clearTimeout(timer);
     return children.map(([id, c]) => ({ id, status: c.status, finalResponse: c.finalResponse }));
+  }
+
+  ids(): string[] {
+    return [...this.children.keys()];
   }
 
   close(id: string): void {

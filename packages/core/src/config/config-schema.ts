@@ -2,23 +2,35 @@ import { ApprovalPolicy, CollaborationMode, SandboxMode } from "@kiln/protocol";
 import { z } from "zod";
 import { HooksConfig } from "../hooks/hooks-config.ts";
 
-/** One `[model_providers.ID]` table (Codex keys). */
-export const ModelProviderConfig = z.object({
+/** One `[model_providers.ID]` table as written (Codex keys); every key optional, no defaults. */
+export const ModelProviderEntry = z.object({
   /** Display name. */
   name: z.string().optional(),
   /** e.g. `https://api.openai.com/v1` or `http://localhost:11434/v1`. */
   base_url: z.string().url().optional(),
   /** Which wire the provider speaks. */
-  wire_api: z.enum(["responses", "chat", "anthropic"]).default("responses"),
+  wire_api: z.enum(["responses", "chat", "anthropic"]).optional(),
   /** Environment variable holding the API key. */
   env_key: z.string().optional(),
   /** Extra HTTP headers sent with every request. */
   http_headers: z.record(z.string(), z.string()).optional(),
   /** Retries of a failed or disconnected model call before the turn fails. */
-  stream_max_retries: z.number().int().min(0).max(20).default(5),
+  stream_max_retries: z.number().int().min(0).max(20).optional(),
   /** First retry delay in ms (doubles each time, unless the server says `retry-after`). */
-  retry_base_delay_ms: z.number().int().min(0).max(60_000).default(250),
+  retry_base_delay_ms: z.number().int().min(0).max(60_000).optional(),
   /** Abort a model stream that sends nothing for this long. */
+  stream_idle_timeout_ms: z.number().int().positive().optional(),
+});
+export type ModelProviderEntry = z.infer<typeof ModelProviderEntry>;
+
+/**
+ * A provider after layering (built-in table, then the user's entry) with defaults filled in. Defaults
+ * apply only here, so a user entry that sets one key does not reset a built-in's other keys.
+ */
+export const ModelProviderConfig = ModelProviderEntry.extend({
+  wire_api: z.enum(["responses", "chat", "anthropic"]).default("responses"),
+  stream_max_retries: z.number().int().min(0).max(20).default(5),
+  retry_base_delay_ms: z.number().int().min(0).max(60_000).default(250),
   stream_idle_timeout_ms: z.number().int().positive().default(300_000),
 });
 export type ModelProviderConfig = z.infer<typeof ModelProviderConfig>;
@@ -26,7 +38,7 @@ export type ModelProviderConfig = z.infer<typeof ModelProviderConfig>;
 const settings = {
   /** Model name sent to the provider. */
   model: z.string().min(1).optional(),
-  /** Key into `model_providers` (built-ins: `openai`, `ollama`, `lmstudio`). */
+  /** Key into `model_providers` (built-ins: `openai`, `anthropic`, `ollama`, `lmstudio`). */
   model_provider: z.string().min(1).optional(),
   approval_policy: ApprovalPolicy.optional(),
   sandbox_mode: SandboxMode.optional(),
@@ -87,7 +99,7 @@ export const ConfigFile = z.object({
   /** Profile used when `--profile` is not given. */
   profile: z.string().optional(),
   profiles: z.record(z.string(), ProfileConfig).optional(),
-  model_providers: z.record(z.string(), ModelProviderConfig.partial()).optional(),
+  model_providers: z.record(z.string(), ModelProviderEntry).optional(),
   /** `[prices."MODEL"]`: what a model costs, for usage reports and `max_thread_cost`. */
   prices: z.record(z.string(), ModelPrice).optional(),
   /** Reserved for MCP servers (see the MCP docs). */

@@ -117,6 +117,17 @@ function defaults() {
     toolOutputTokenLimit: 10_000,
     mcpServers: {},
     hooks: { session_start: [], pre_tool_use: [], post_tool_use: [], stop: [] },
+    limits: {
+      maxTurnTokens: undefined,
+      maxThreadCostUsd: undefined,
+      repeatedFailureLimit: 3,
+      autoCompactTokenLimit: undefined,
+      autoCompactShare: 0.8,
+      maxCompactionsPerTurn: 2,
+      subAgentMaxDepth: 2,
+      subAgentMaxConcurrent: 4,
+    },
+    price: undefined,
     sources: [],
   };
 }
@@ -364,7 +375,7 @@ stream_max_retries = 0
     expect(errorOf(() => load({ overrides: ['model_provider="acme"'] }))).toEqual({
       code: "config_invalid",
       message:
-        'model_provider "acme" is not defined: add [model_providers.acme] with base_url and wire_api to config.toml (built-in providers: openai, ollama, lmstudio)',
+        'model_provider "acme" is not defined: add [model_providers.acme] with base_url and wire_api to config.toml (built-in providers: openai, ollama, lmstudio, anthropic)',
       retryable: false,
     });
   });

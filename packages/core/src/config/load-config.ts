@@ -71,6 +71,8 @@ export interface LoadConfigOptions {
 }
 
 const DEFAULT_MODEL = "gpt-5.5";
+/** A built-in provider whose models are not OpenAI's gets a default of its own. */
+const DEFAULT_MODELS: Record<string, string> = { anthropic: "claude-sonnet-4-6" };
 
 const BUILT_IN_PROVIDERS: Record<string, Partial<ModelProviderConfig>> = {
   openai: {
@@ -175,9 +177,10 @@ function resolveConfig(
     );
   }
   const { apiKey, apiKeyEnv } = apiKeyFor(providerId, provider, env);
+  const model = config.model ?? DEFAULT_MODELS[providerId] ?? DEFAULT_MODEL;
   return {
     kilnHome,
-    model: config.model ?? DEFAULT_MODEL,
+    model,
     modelProviderId: providerId,
     modelProvider: { ...provider, base_url: baseUrl.replace(/\/+$/, "") },
     apiKey,
@@ -204,7 +207,7 @@ function resolveConfig(
       subAgentMaxDepth: config.sub_agents?.max_depth ?? 2,
       subAgentMaxConcurrent: config.sub_agents?.max_concurrent ?? 4,
     },
-    price: config.prices?.[config.model ?? DEFAULT_MODEL],
+    price: config.prices?.[model],
     sources,
   };
 }

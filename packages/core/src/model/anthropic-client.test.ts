@@ -693,7 +693,7 @@ describe("the built-in anthropic provider", () => {
 
   // Bug in load-config: `ModelProviderConfig.partial()` still fills in the schema defaults, so a user
   // table that sets only base_url brings `wire_api: "responses"` (and default retries) over the built-in.
-  it.fails("keeps the built-in wire_api when only base_url is overridden", () => {
+  it("keeps the built-in wire_api when only base_url is overridden", () => {
     const config = loadConfig({
       cwd: home,
       env: { KILN_HOME: home, ANTHROPIC_API_KEY: "k" },

@@ -34,7 +34,7 @@ function asToolError(error: unknown): never {
 const Spawn = z.object({ message: z.string().min(1), model: z.string().optional() });
 const Send = z.object({ agent_id: z.string(), message: z.string().min(1) });
 const Wait = z.object({
-  agent_ids: z.array(z.string()).min(1),
+  agent_ids: z.array(z.string()).optional(),
   timeout_ms: z.number().int().positive().max(3_600_000).optional(),
 });
 const Close = z.object({ agent_id: z.string() });
@@ -108,14 +108,13 @@ export function createSubAgentTools(): Tool[] {
       type: "function",
       name: "wait_agent",
       description:
-        "Waits until the given sub-agents finish their work (or timeout_ms passes, default 10 minutes) and returns each one's status and final message.",
+        "Waits until the given sub-agents (default: all of yours) finish their work (or timeout_ms passes, default 10 minutes) and returns each one's status and final message.",
       parameters: {
         type: "object",
         properties: {
           agent_ids: { type: "array", items: { type: "string" } },
           timeout_ms: { type: "number" },
         },
-        required: ["agent_ids"],
         additionalProperties: false,
       },
     },
@@ -123,7 +122,10 @@ export function createSubAgentTools(): Tool[] {
     isMutating: () => false,
     async execute(args, ctx) {
       try {
-        const results = await control(ctx).wait(args.agent_ids, args.timeout_ms ?? 600_000, ctx.signal);
+        const agents = control(ctx);
+        const ids =
+          args.agent_ids === undefined || args.agent_ids.length === 0 ? agents.ids() : args.agent_ids;
+        const results = await agents.wait(ids, args.timeout_ms ?? 600_000, ctx.signal);
         for (const r of results) {
           if (r.status === "running") continue;
           const item: SubAgentItem = {
