@@ -323,10 +323,8 @@ export class Kiln {
       startupWarnings: skillWarnings,
       connectTools: Object.keys(config.mcpServers).length === 0 ? undefined : () => mcp(),
       hooks: hasHooks(config) ? createHookRunner(config.hooks, { cwd: info.cwd, env }) : undefined,
-      contextWindow: modelInfo(
-        config.model,
-        config.modelContextWindow === undefined ? {} : { contextWindow: config.modelContextWindow },
-      ).contextWindow,
+      // Compaction aims below the input limit (a model's window includes its output budget).
+      contextWindow: config.modelContextWindow ?? modelInfo(config.model).maxInputTokens,
     });
   }
 
