@@ -9,6 +9,7 @@ import { availableParallelism, cpus, loadavg, release } from "node:os";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { benchExec } from "../bench/exec-bench.mjs";
+import { benchHarness } from "../bench/harness-bench.mjs";
 import { summarize } from "../bench/measure.mjs";
 import { figureRow, mib, ms, renderTable, sectionRow, summaryRow, target } from "../bench/report.mjs";
 import { benchSandboxSpawn } from "../bench/sandbox-bench.mjs";
@@ -40,6 +41,7 @@ const errors = [];
 const exec = await section("exec", () => benchExec({ root, steps: STEPS, runs: EXEC_RUNS }));
 const startup = await section("startup", () => benchStartup({ root, runs: STARTUP_RUNS }));
 const sandbox = await section("sandbox spawn", () => benchSandboxSpawn({ root, runs: SPAWN_RUNS }));
+const harness = await section("harness", () => benchHarness({ root, runs: 5 }));
 
 const figures = {
   exec: exec && execFigures(exec),
@@ -58,12 +60,13 @@ console.log(
     ...execRows(figures.exec),
     ...startupRows(figures.startup, startup),
     ...sandboxRows(figures.sandbox),
+    ...harnessRows(harness),
   ]),
 );
 if (figures.exec) console.log(`\n${breakdownText(figures.exec.breakdown, figures.sandbox)}`);
 for (const { name, error } of errors) console.log(`\n${name}: could not run: ${error.stack ?? error}`);
 
-writeJson({ exec, startup, sandbox, figures });
+writeJson({ exec, startup, sandbox, harness, figures });
 console.log(
   `\nraw numbers: test-output/bench.json · took ${((performance.now() - began) / 1000).toFixed(0)} s`,
 );
@@ -198,4 +201,15 @@ function writeJson({ exec, startup, sandbox, figures }) {
   };
   mkdirSync(`${root}test-output`, { recursive: true });
   writeFileSync(`${root}test-output/bench.json`, `${JSON.stringify(json, null, 2)}\n`);
+}
+
+/** Rows for the model-free harness figures (issue: compaction and resume targets). */
+function harnessRows(harness) {
+  if (!harness) return [];
+  const resume = summarize(harness.resume);
+  return [
+    sectionRow("4. harness, no model (built @kiln/core)"),
+    summaryRow("compact a 200-item history, excluding the model call", summarize(harness.compact), ms),
+    summaryRow("resume a thread with a 10,000-item rollout", resume, ms, target(resume.median, 300, "ms")),
+  ];
 }

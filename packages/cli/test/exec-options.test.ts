@@ -281,3 +281,42 @@ describe("bad usage exits 2 with a message that says what to do", () => {
     }
   });
 });
+
+describe("kiln exec on the Anthropic Messages wire", () => {
+  it("runs a tool round trip with the built-in anthropic provider", async () => {
+    const repo = await createTempGitRepo({ "a.txt": "anthropic\n" });
+    try {
+      await writeFile(
+        join(home.home, "config.toml"),
+        `model_provider = "anthropic"\nmodel = "claude-sonnet-4-6"\n\n[model_providers.anthropic]\nbase_url = "${server.url.replace(/\/v1$/, "")}"\n`,
+      );
+      server.setScenario({
+        steps: [
+          { output: [{ type: "exec_command", cmd: "cat a.txt" }] },
+          { output: [{ type: "message", text: "It says anthropic." }] },
+        ],
+      });
+      const run = await runKiln(["exec", "--json", "read a.txt"], {
+        cwd: repo.dir,
+        env: { ...home.env, ANTHROPIC_API_KEY: "ant-key" },
+      });
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      expect(server.requests.map((r) => r.path)).toEqual(["/v1/messages", "/v1/messages"]);
+      const second = server.requests[1]?.body as {
+        messages: { role: string; content: { type: string }[] }[];
+      };
+      expect(second.messages.map((m) => `${m.role}:${m.content.map((c) => c.type).join("+")}`)).toEqual([
+        "user:text+text",
+        "assistant:tool_use",
+        "user:tool_result",
+      ]);
+      expect(run.events.at(-2)).toEqual({
+        type: "item.completed",
+        item: { id: "item_1", type: "agent_message", text: "It says anthropic." },
+      });
+    } finally {
+      await repo.cleanup();
+    }
+  });
+});

@@ -6,7 +6,7 @@ export {
   type TurnResult,
 } from "./agent/agent-thread.ts";
 export { ApprovalGate, type Approver, type PendingApproval } from "./agent/approval-gate.ts";
-export { COMPACTION_PROMPT } from "./agent/compaction.ts";
+export { COMPACTION_PROMPT, historyTokens, rebuildHistory } from "./agent/compaction.ts";
 export {
   kilnHomeFrom,
   type LoadConfigOptions,

@@ -288,6 +288,7 @@ describe("the repeated-failure stop", () => {
     const thread = kilnWith().startThread({ cwd: repo.dir, approvalPolicy: "never" });
     const result = await thread.run("make the tests pass");
     thread.close();
+    expect(result.error).toBeUndefined();
     expect(result.status).toBe("completed");
     expect(server.requests).toHaveLength(6);
   });
