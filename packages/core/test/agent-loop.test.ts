@@ -220,3 +220,39 @@ describe("the agent loop", () => {
     expect(await repo.git("status", "--porcelain")).toBe("");
   });
 });
+
+describe("approval policy on-failure", () => {
+  it("offers to re-run a command that the sandbox blocked outside it, and runs it there when approved", async () => {
+    const { mkdtemp } = await import("node:fs/promises");
+    // Under /usr: mounted read-only in the sandbox, so the write fails with "Read-only file system".
+    const outside = await mkdtemp("/usr/local/kiln-onfailure-");
+    try {
+      server.setScenario({
+        steps: [
+          { output: [{ type: "exec_command", cmd: `echo made > ${outside}/x.txt` }] },
+          { output: [{ type: "message", text: "done" }] },
+        ],
+      });
+      const asked: string[] = [];
+      const thread = kiln.startThread({
+        cwd: repo.dir,
+        approvalPolicy: "on-failure",
+        onApproval: async (request) => {
+          asked.push(`${request.summary} | ${request.reason}`);
+          return "approved";
+        },
+      });
+      await thread.run("write outside");
+      thread.close();
+      expect(asked).toEqual([
+        expect.stringMatching(
+          /x\.txt \| it failed in the sandbox: .*(Read-only|Permission denied|No such file)/,
+        ),
+      ]);
+      expect(await readFile(join(outside, "x.txt"), "utf8")).toBe("made\n");
+      expect(lastToolOutput()).toMatch(/^Exit code: 0/);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+});

@@ -44,7 +44,9 @@ interface InputItem {
 }
 
 function requestInput(index: number): InputItem[] {
-  return (server.requests[index]?.body as { input: InputItem[] }).input;
+  const recorded = server.requests[index];
+  if (recorded === undefined) throw new Error(`the model got no request #${index}`);
+  return (recorded.body as { input: InputItem[] }).input;
 }
 
 /** Every tool output the model got in request `index`, in order. */

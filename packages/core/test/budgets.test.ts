@@ -73,6 +73,12 @@ interface InputItem {
   call_id?: string;
 }
 
+function requestInput(index: number): InputItem[] {
+  const recorded = server.requests[index];
+  if (recorded === undefined) throw new Error(`the model got no request #${index}`);
+  return (recorded.body as { input: InputItem[] }).input;
+}
+
 describe("max_turn_tokens", () => {
   it("fails the turn with budget_exceeded once its model calls pass the limit", async () => {
     server.setScenario({
@@ -115,7 +121,7 @@ describe("max_turn_tokens", () => {
     expect((await thread.run("stop counting")).status).toBe("completed");
     thread.close();
 
-    const input = (server.requests[2]?.body as { input: InputItem[] }).input;
+    const input = requestInput(2);
     const calls = input.filter((i) => i.type === "function_call").map((i) => i.call_id);
     const answered = input.filter((i) => i.type === "function_call_output").map((i) => i.call_id);
     expect(calls).toHaveLength(2);

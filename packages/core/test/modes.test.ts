@@ -47,7 +47,9 @@ interface RequestBody {
 }
 
 function request(index: number): RequestBody {
-  return server.requests[index]?.body as RequestBody;
+  const recorded = server.requests[index];
+  if (recorded === undefined) throw new Error(`the model got no request #${index}`);
+  return recorded.body as RequestBody;
 }
 
 function toolNames(index: number): string[] {

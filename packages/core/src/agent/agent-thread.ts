@@ -14,7 +14,6 @@ import {
   type InputPart,
   KilnError,
   newId,
-  type PlanStep,
   type SandboxPolicy,
   type ThreadEvent,
   type ThreadInfo,

@@ -86,11 +86,48 @@ export function createExecCommandTool(): Tool<ExecCommandArgs> {
     },
     isMutating: (args) =>
       args.tty === true || args.sandbox_permissions === "require_escalated" || !isReadOnlyCommand(args.cmd),
-    execute: (args, ctx) => runExecCommand(args, ctx),
+    execute: (args, ctx) => runWithFailureEscalation(args, ctx),
   };
 }
 
-async function runExecCommand(args: ExecCommandArgs, ctx: ToolContext): Promise<string> {
+/** What a command blocked by the sandbox typically prints. */
+const SANDBOX_DENIAL =
+  /Permission denied|Read-only file system|Operation not permitted|Network is unreachable|Could not resolve host|Temporary failure in name resolution|Connection refused/;
+
+/**
+ * `on-failure`: commands run in the sandbox; one that fails the way sandboxed commands fail is offered
+ * to the person to run again outside the sandbox.
+ */
+async function runWithFailureEscalation(args: ExecCommandArgs, ctx: ToolContext): Promise<string> {
+  const result = await runExecCommand(args, ctx, false);
+  if (
+    ctx.approvalPolicy !== "on-failure" ||
+    ctx.sandboxPolicy.mode === "danger-full-access" ||
+    args.sandbox_permissions === "require_escalated" ||
+    /^Exit code: 0\n/.test(result) ||
+    !result.startsWith("Exit code:") ||
+    !SANDBOX_DENIAL.test(result)
+  ) {
+    return result;
+  }
+  const denial = result.split("\n").find((line) => SANDBOX_DENIAL.test(line)) ?? "";
+  const decision = await ctx.askApproval({
+    kind: "command",
+    callId: ctx.callId,
+    summary: args.cmd,
+    reason: `it failed in the sandbox: ${denial.trim()}`,
+    escalated: true,
+  });
+  if (decision === "aborted") throw new KilnError("turn_interrupted", "the turn was aborted at an approval");
+  if (decision === "denied") return `${result}\n(The user declined to run it outside the sandbox.)`;
+  return runExecCommand({ ...args, sandbox_permissions: "require_escalated" }, ctx, true);
+}
+
+async function runExecCommand(
+  args: ExecCommandArgs,
+  ctx: ToolContext,
+  preApproved: boolean,
+): Promise<string> {
   const cwd = args.workdir === undefined ? ctx.cwd : resolve(ctx.cwd, args.workdir);
   const isDir = await stat(cwd).then(
     (s) => s.isDirectory(),
@@ -127,13 +164,20 @@ async function runExecCommand(args: ExecCommandArgs, ctx: ToolContext): Promise<
       return "The user declined to run this command. Do not retry it; find another way or ask the user.";
     }
   }
-  if (args.sandbox_permissions === "require_escalated" && policy.mode !== "danger-full-access") {
+  if (
+    args.sandbox_permissions === "require_escalated" &&
+    policy.mode !== "danger-full-access" &&
+    preApproved
+  ) {
+    policy = { ...policy, mode: "danger-full-access" };
+  } else if (args.sandbox_permissions === "require_escalated" && policy.mode !== "danger-full-access") {
     const decision = await ctx.askApproval({
       kind: "command",
       callId: ctx.callId,
       summary: args.cmd,
       reason: args.justification,
       escalated: true,
+      prefixRule: args.prefix_rule,
     });
     if (decision === "aborted")
       throw new KilnError("turn_interrupted", "the turn was aborted at an approval");
