@@ -294,10 +294,7 @@ describe("approvals under the untrusted policy", () => {
 });
 
 describe("escalation out of the sandbox", () => {
-  // BUG: exec_command's escalation request drops the model's `prefix_rule` (exec-command.ts builds
-  // the ApprovalRequest without `prefixRule`), so the approver never sees it, the approval item has no
-  // prefixRule, and "approved_prefix" grants nothing: `git status --short` is asked again.
-  it.fails("asks with the proposed prefix rule and does not ask again for a command under an approved prefix", async () => {
+  it("asks with the proposed prefix rule and does not ask again for a command under an approved prefix", async () => {
     server.setScenario({
       steps: [
         {
