@@ -324,7 +324,10 @@ export class Kiln {
       connectTools: Object.keys(config.mcpServers).length === 0 ? undefined : () => mcp(),
       hooks: hasHooks(config) ? createHookRunner(config.hooks, { cwd: info.cwd, env }) : undefined,
       // Compaction aims below the input limit (a model's window includes its output budget).
-      contextWindow: config.modelContextWindow ?? modelInfo(config.model).maxInputTokens,
+      contextWindow: modelInfo(
+        config.model,
+        config.modelContextWindow === undefined ? {} : { contextWindow: config.modelContextWindow },
+      ).maxInputTokens,
     });
   }
 

@@ -239,7 +239,7 @@ describe("approval policy on-failure", () => {
         approvalPolicy: "on-failure",
         onApproval: async (request) => {
           asked.push(`${request.summary} | ${request.reason}`);
-          return "approved";
+          return "approved" as const;
         },
       });
       await thread.run("write outside");

@@ -177,7 +177,7 @@ describe("approvals under the untrusted policy", () => {
   // next request carries a function_call with no function_call_output (OpenAI answers 400 "No tool
   // output found for function call …"). The turn should record an output (e.g. "aborted by the user")
   // for every call it leaves unanswered, as closeUnfinished does after a crash.
-  it.fails("answers the aborted call in the history so the next turn's request is valid", async () => {
+  it("answers the aborted call in the history so the next turn's request is valid", async () => {
     server.setScenario({
       steps: [...touchScenario.steps.slice(0, 1), { output: [{ type: "message", text: "ok" }] }],
     });

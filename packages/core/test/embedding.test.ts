@@ -258,7 +258,7 @@ describe("steering", () => {
   // without another model step and stream() clears the steering queue: the user's message is
   // silently lost (not in the history, no userMessage item, not in the next turn). A turn with pending
   // steering input should take one more step so the model sees it.
-  it.fails("does not lose input steered while the model writes its final answer", async () => {
+  it("does not lose input steered while the model writes its final answer", async () => {
     server.setScenario({
       steps: [
         { output: [{ type: "message", text: "Paris is sunny, and that is all." }], chunkDelayMs: 30 },

@@ -95,7 +95,7 @@ describe("plan mode", () => {
     expect(thread.lastProposedPlan).toBe("1. do X");
   });
 
-  it("records the read-only sandbox and the plan mode in the turn's context", async () => {
+  it("records the read-only sandbox, no approvals and the plan mode in the turn's context", async () => {
     server.setScenario({
       steps: [{ output: [{ type: "message", text: "<proposed_plan>1. a</proposed_plan>" }] }],
     });
@@ -114,7 +114,7 @@ describe("plan mode", () => {
         model: "gpt-5.5",
         modelProvider: "openai",
         sandbox: "read-only",
-        approvalPolicy: "on-request",
+        approvalPolicy: "never", // plan mode escalates nothing
         mode: "plan",
         cwd: repo.dir,
       },
@@ -203,5 +203,49 @@ describe("execute mode", () => {
     ]);
     expect(existsSync(join(repo.dir, "made.txt"))).toBe(true);
     expect(messages(0, "developer").at(-1)).toMatch(/^<collaboration_mode>execute<\/collaboration_mode>/);
+  });
+});
+
+describe("plan mode and tools outside the sandbox", () => {
+  it("refuses a mutating dynamic tool and lets a read-only one run", async () => {
+    const { z } = await import("zod");
+    const calls: string[] = [];
+    server.setScenario({
+      steps: [
+        {
+          output: [
+            { type: "function_call", name: "deploy", arguments: {} },
+            { type: "function_call", name: "status", arguments: {} },
+          ],
+        },
+        { output: [{ type: "message", text: "<proposed_plan>1. deploy</proposed_plan>" }] },
+      ],
+    });
+    const thread = kiln.startThread({
+      cwd: repo.dir,
+      mode: "plan",
+      tools: [
+        {
+          name: "deploy",
+          description: "Deploys",
+          parameters: z.object({}),
+          execute: () => calls.push("deploy"),
+        },
+        {
+          name: "status",
+          description: "Status",
+          parameters: z.object({}),
+          readOnly: true,
+          execute: () => calls.push("status"),
+        },
+      ],
+    });
+    await thread.run("plan a deploy");
+    thread.close();
+    expect(calls).toEqual(["status"]);
+    const body = server.requests[1]?.body as { input: { type: string; output?: string }[] };
+    expect(body.input.filter((i) => i.type === "function_call_output")[0]?.output).toMatch(
+      /^Error: plan mode is read-only: deploy/,
+    );
   });
 });

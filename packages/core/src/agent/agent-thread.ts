@@ -40,6 +40,7 @@ import {
   modeApprovalPolicy,
   modeInstructions,
   modeSandboxPolicy,
+  planModeTool,
   toolAllowed,
 } from "./collaboration-mode.ts";
 import { compactHistory, historyTokens, itemTokens } from "./compaction.ts";
@@ -259,8 +260,8 @@ export class AgentThread {
         options,
         () => undefined,
         async (signal) => {
-          await this.compactNow(turnId, (e) => emit(e, turnId), signal);
-          return { status: "completed", usage: emptyUsage(), finalResponse: "" };
+          const usage = await this.compactNow(turnId, (e) => emit(e, turnId), signal);
+          return { status: "completed", usage, finalResponse: "" };
         },
       );
     });
@@ -483,17 +484,19 @@ export class AgentThread {
                         cwd: info.cwd,
                         onWarning: (message) => emit({ type: "warning", message }),
                       },
+                hasPendingInput: () => this.steering.length > 0,
                 beforeModelCall: async (sig) => {
                   this.drainSteering(turnId, emitAny);
-                  if (!this.needsCompaction()) return;
+                  this.checkThreadCost();
+                  if (!this.needsCompaction()) return undefined;
                   if (compactions >= this.limits.maxCompactionsPerTurn) {
                     throw new KilnError(
                       "context_window_exceeded",
-                      `the context is still too large after ${compactions} compactions in this turn: start a new thread, or raise max_compactions_per_turn`,
+                      `the context is still too large after ${compactions} compaction${compactions === 1 ? "" : "s"} in this turn: start a new thread, or raise max_compactions_per_turn`,
                     );
                   }
                   compactions++;
-                  await this.compactNow(turnId, emit, sig);
+                  return this.compactNow(turnId, emit, sig);
                 },
                 priceCall: (call) => {
                   if (this.o.price === undefined) return undefined;
@@ -546,7 +549,10 @@ export class AgentThread {
   }
 
   private toolsForMode(): ToolSet {
-    return new Map([...this.tools].filter(([name]) => toolAllowed(this.mode, name)));
+    const allowed = [...this.tools].filter(([name]) => toolAllowed(this.mode, name));
+    return new Map(
+      this.mode === "plan" ? allowed.map(([name, tool]) => [name, planModeTool(tool)]) : allowed,
+    );
   }
 
   private drainSteering(turnId: string, emit: (e: ThreadEvent, turnId?: string) => void): void {
@@ -565,7 +571,7 @@ export class AgentThread {
     turnId: string,
     emit: (event: ThreadEvent) => void,
     signal: AbortSignal,
-  ): Promise<void> {
+  ): Promise<Usage> {
     const opening = this.o.history.findIndex(
       (i) => !(i.type === "message" && (i.role === "developer" || i.role === "system")),
     );
@@ -592,6 +598,7 @@ export class AgentThread {
     };
     emit({ type: "item/started", item });
     emit({ type: "item/completed", item });
+    return result.usage;
   }
 
   private cost(usage: Usage): number {
@@ -616,6 +623,11 @@ export class AgentThread {
         { retryable: false, details: { used: turn.totalTokens, limit: maxTokens } },
       );
     }
+    this.checkThreadCost();
+  }
+
+  /** Stops before spending more on a thread that is over `max_thread_cost`. */
+  private checkThreadCost(): void {
     const maxCost = this.limits.maxThreadCostUsd;
     if (maxCost !== undefined && this.threadCostUsd > maxCost) {
       throw new KilnError(

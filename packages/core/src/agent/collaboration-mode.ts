@@ -1,4 +1,5 @@
 import type { ApprovalPolicy, CollaborationMode, SandboxPolicy } from "@kiln/protocol";
+import { type Tool, ToolError } from "../tools/tool.ts";
 
 /** What the model is told when a turn runs in a mode (recorded in the history when the mode changes). */
 export function modeInstructions(mode: CollaborationMode): string {
@@ -28,9 +29,34 @@ export function modeSandboxPolicy(mode: CollaborationMode, policy: SandboxPolicy
   return mode === "plan" ? { ...policy, mode: "read-only", networkAccess: false } : policy;
 }
 
-/** The approval policy a mode runs with (execute never asks). */
+/**
+ * The approval policy a mode runs with: execute never asks, and plan never asks either (nothing may be
+ * escalated out of its read-only sandbox).
+ */
 export function modeApprovalPolicy(mode: CollaborationMode, policy: ApprovalPolicy): ApprovalPolicy {
-  return mode === "execute" ? "never" : policy;
+  return mode === "execute" || mode === "plan" ? "never" : policy;
+}
+
+/** Tools whose effects plan mode already confines (commands run in a read-only sandbox). */
+const CONFINED_IN_PLAN_MODE = new Set(["exec_command", "update_plan", "load_skill", "wait_agent"]);
+
+/**
+ * A tool as plan mode offers it: tools that act outside the sandbox (MCP servers, the embedding
+ * program's tools) refuse calls they declare as mutating.
+ */
+export function planModeTool(tool: Tool): Tool {
+  if (CONFINED_IN_PLAN_MODE.has(tool.name)) return tool;
+  return {
+    ...tool,
+    async execute(args, ctx) {
+      if (tool.isMutating(args)) {
+        throw ToolError.respondToModel(
+          `plan mode is read-only: ${tool.name} may change things, so it was not called. Put it in the plan instead.`,
+        );
+      }
+      return tool.execute(args, ctx);
+    },
+  };
 }
 
 /** The plan inside a plan-mode answer (the whole answer when the tags are missing). */

@@ -20,7 +20,7 @@ import {
 } from "@kiln/protocol";
 import type { ModelClient, ModelRequest } from "../model/model-client.ts";
 import { type RetryOptions, streamWithRetry } from "../model/retry.ts";
-import { runToolCalls, type ToolCallHooks, type ToolSet } from "../tools/run-tool-calls.ts";
+import { outputItem, runToolCalls, type ToolCallHooks, type ToolSet } from "../tools/run-tool-calls.ts";
 import type { ToolContext } from "../tools/tool.ts";
 
 /** What a turn needs from its thread. */
@@ -39,8 +39,10 @@ export interface TurnHost {
   toolContext(call: HistoryToolCall, signal: AbortSignal): ToolContext;
   /** Checks the final message (e.g. against an output schema): a problem to tell the model, or undefined. */
   checkFinal?: ((text: string) => string | undefined) | undefined;
-  /** Runs between steps, before each model call (steering input, compaction). */
-  beforeModelCall?: ((signal: AbortSignal) => Promise<void>) | undefined;
+  /** Runs between steps, before each model call (steering input, compaction); returns usage it spent. */
+  beforeModelCall?: ((signal: AbortSignal) => Promise<Usage | undefined>) | undefined;
+  /** Whether input arrived (steering) that the model has not seen: the turn goes on. */
+  hasPendingInput?: (() => boolean) | undefined;
   /** Prices a model call (and adds it to the turn and thread totals), when the model has a price. */
   priceCall?:
     | ((call: Usage) => { callUsd: number; turnUsd: number; threadUsd: number } | undefined)
@@ -70,11 +72,21 @@ export async function runTurnLoop(host: TurnHost, signal: AbortSignal): Promise<
   let finalResponse = "";
   let corrections = 0;
   const failures = repeatedFailures(host.repeatedFailureLimit ?? 3);
+  // Calls of the current step without an output yet: if the turn ends early they get one, so the
+  // history never holds a call without its output (the next request would be rejected).
+  let unanswered: HistoryToolCall[] = [];
+  const addUsageOf = (extra: Usage | undefined) => {
+    if (extra === undefined || extra.totalTokens === 0) return;
+    usage = addUsage(usage, extra);
+    const cost = host.priceCall?.(extra);
+    host.emit({ type: "usage/updated", call: extra, turn: usage, ...(cost === undefined ? {} : { cost }) });
+  };
   try {
     for (;;) {
       if (signal.aborted) throw new KilnError("turn_interrupted", "the turn was interrupted");
-      await host.beforeModelCall?.(signal);
+      addUsageOf(await host.beforeModelCall?.(signal));
       const step = await modelStep(host, signal);
+      unanswered = [...step.calls];
       usage = addUsage(usage, step.usage);
       const cost = host.priceCall?.(step.usage);
       host.emit({
@@ -86,6 +98,7 @@ export async function runTurnLoop(host: TurnHost, signal: AbortSignal): Promise<
       host.afterModelCall?.(step.usage, usage);
       if (step.lastMessage !== undefined) finalResponse = step.lastMessage;
       if (step.calls.length === 0) {
+        if (host.hasPendingInput?.() === true) continue;
         const problem = host.checkFinal?.(finalResponse);
         if (problem === undefined) return { status: "completed", usage, finalResponse };
         if (corrections >= FINAL_CHECK_RETRIES) {
@@ -117,6 +130,7 @@ export async function runTurnLoop(host: TurnHost, signal: AbortSignal): Promise<
         (call) => host.toolContext(call, signal),
         (output) => {
           if ("output" in output) outputs.set(output.call_id, output.output);
+          unanswered = unanswered.filter((c) => !("call_id" in output) || c.call_id !== output.call_id);
           host.record(output);
         },
         host.hooks,
@@ -126,6 +140,8 @@ export async function runTurnLoop(host: TurnHost, signal: AbortSignal): Promise<
   } catch (error) {
     const info = toErrorInfo(error);
     const status = info.code === "turn_interrupted" ? "interrupted" : "failed";
+    for (const call of unanswered)
+      host.record(outputItem(call, `Error: not run: the turn ended first (${info.message})`));
     return { status, usage, finalResponse, error: info };
   }
 }
@@ -218,7 +234,8 @@ async function modelStep(host: TurnHost, signal: AbortSignal): Promise<StepResul
  * turn with a message asking the user, instead of burning tokens.
  */
 function repeatedFailures(limit: number) {
-  const streak = new Map<string, number>();
+  let last: string | undefined;
+  let count = 0;
   return {
     observe(calls: HistoryToolCall[], outputs: Map<string, string>): void {
       if (limit <= 0) return;
@@ -226,12 +243,11 @@ function repeatedFailures(limit: number) {
         const key = `${call.name}\u0000${call.type === "function_call" ? call.arguments : call.input}`;
         const output = outputs.get(call.call_id) ?? "";
         const failed = output.startsWith("Error:") || /^Exit code: (?!0\n)/.test(output);
-        if (!failed) {
-          streak.delete(key);
-          continue;
-        }
-        const count = (streak.get(key) ?? 0) + 1;
-        streak.set(key, count);
+        // Anything else in between (a patch, another command) breaks the streak: that is work, not a loop.
+        if (!failed || key !== last) count = 0;
+        last = failed ? key : undefined;
+        if (!failed) continue;
+        count++;
         if (count >= limit) {
           throw new KilnError(
             "tool_error",
