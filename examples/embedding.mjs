@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Kiln } from "@kiln/core";
+import { defineTool, Kiln } from "@kiln/core";
 import { z } from "zod";
 
 const fake = process.argv.includes("--fake");
@@ -39,13 +39,14 @@ const thread = kiln.startThread({
   sandbox: "read-only",
   approvalPolicy: "never",
   tools: [
-    {
+    // defineTool types `execute`'s arguments from the zod schema (a plain object works too).
+    defineTool({
       name: "lookup_weather",
       description: "Current weather for a city.",
       parameters: z.object({ city: z.string() }),
       readOnly: true,
       execute: async ({ city }) => ({ city, tempC: 21, sky: "sunny" }),
-    },
+    }),
   ],
   // Called when a tool call needs a person's decision (never, with approvalPolicy "never").
   onApproval: async () => "denied",

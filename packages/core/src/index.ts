@@ -73,6 +73,10 @@ export { type DiscoveredSkills, discoverSkills, type Skill } from "./skills/disc
 export { createLoadSkillTool } from "./skills/load-skill/load-skill.ts";
 export { skillsInstructions } from "./skills/skills-instructions.ts";
 export { applyPatch, parsePatch } from "./tools/apply-patch/index.ts";
-export { createDynamicTool, type DynamicToolDefinition } from "./tools/dynamic-tool/dynamic-tool.ts";
+export {
+  createDynamicTool,
+  type DynamicToolDefinition,
+  defineTool,
+} from "./tools/dynamic-tool/dynamic-tool.ts";
 export type { ToolCallHooks } from "./tools/run-tool-calls.ts";
 export type { ApprovalDecision, ApprovalRequest, Tool, ToolContext } from "./tools/tool.ts";

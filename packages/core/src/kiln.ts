@@ -75,7 +75,10 @@ export interface ThreadOptions {
 }
 
 /** Options when continuing a thread. */
-export type ResumeOptions = Pick<ThreadOptions, "onApproval" | "model" | "tools">;
+export type ResumeOptions = Pick<
+  ThreadOptions,
+  "onApproval" | "model" | "tools" | "sandbox" | "approvalPolicy"
+>;
 
 interface ThreadState {
   rollout: RolloutWriter;
@@ -190,7 +193,12 @@ export class Kiln {
 
   private resumeFile(path: string, options: ResumeOptions): AgentThread {
     const state = readRollout(path);
-    const info = state.info;
+    // Settings given when resuming (`kiln exec resume -s … -a …`) win over the ones recorded.
+    const info: ThreadInfo = {
+      ...state.info,
+      sandbox: options.sandbox ?? state.info.sandbox,
+      approvalPolicy: options.approvalPolicy ?? state.info.approvalPolicy,
+    };
     const config = this.config(info.cwd, {
       model: options.model ?? info.model,
       sandbox: info.sandbox,

@@ -177,7 +177,12 @@ function openThread(
 ): AgentThread {
   const onApproval = terminal === undefined ? {} : { onApproval: terminal.approve };
   if (args.resume !== undefined) {
-    const options = { ...onApproval, ...(args.model === undefined ? {} : { model: args.model }) };
+    const options = {
+      ...onApproval,
+      ...(args.model === undefined ? {} : { model: args.model }),
+      ...(args.sandbox === undefined ? {} : { sandbox: args.sandbox }),
+      ...(args.approvalPolicy === undefined ? {} : { approvalPolicy: args.approvalPolicy }),
+    };
     return args.resume.threadId === undefined
       ? kiln.resumeLatest(cwd, options)
       : kiln.resumeThread(args.resume.threadId, options);

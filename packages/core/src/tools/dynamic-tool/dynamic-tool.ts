@@ -18,6 +18,20 @@ export interface DynamicToolDefinition {
   readOnly?: boolean;
 }
 
+/**
+ * A typed definition: `execute` receives the arguments as the zod schema parses them
+ * (`defineTool({ parameters: z.object({ city: z.string() }), execute: async ({ city }) => … })`).
+ */
+export function defineTool<S extends z.ZodType>(definition: {
+  name: string;
+  description: string;
+  parameters: S;
+  execute(args: z.infer<S>, context: { threadId: string; signal: AbortSignal }): Promise<unknown> | unknown;
+  readOnly?: boolean;
+}): DynamicToolDefinition {
+  return definition as DynamicToolDefinition;
+}
+
 /** Wraps a definition as a Kiln tool. */
 export function createDynamicTool(definition: DynamicToolDefinition): Tool<unknown> {
   if (!/^[a-zA-Z0-9_-]{1,64}$/.test(definition.name)) {
