@@ -3,7 +3,7 @@
 // retried) and `error` events mid-stream (which the SDK throws as an APIError without a status).
 import { APIConnectionError, APIError, APIUserAbortError } from "@anthropic-ai/sdk";
 import { KilnError } from "@kiln/protocol";
-import { toModelError } from "./model-errors.ts";
+import { retryAfter, toModelError } from "./model-errors.ts";
 
 /** Converts an error from `@anthropic-ai/sdk` (or the network) into a coded KilnError. */
 export function toAnthropicError(error: unknown, signal: AbortSignal): KilnError {
@@ -99,15 +99,3 @@ function apiText(error: APIError): string {
   return typeof body?.error?.message === "string" ? body.error.message : error.message;
 }
 
-/** `retry-after-ms` or `retry-after` (seconds or an HTTP date), in ms. */
-function retryAfter(headers: Headers | undefined): number | undefined {
-  if (headers === undefined) return undefined;
-  const ms = headers.get("retry-after-ms");
-  if (ms !== null && Number.isFinite(Number(ms))) return Number(ms);
-  const value = headers.get("retry-after");
-  if (value === null) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}

@@ -58,7 +58,7 @@ function apiErrorText(error: APIError): string {
 }
 
 /** `retry-after-ms` or `retry-after` (seconds or an HTTP date), in ms. */
-function retryAfter(headers: Headers | undefined): number | undefined {
+export function retryAfter(headers: Headers | undefined): number | undefined {
   if (headers === undefined) return undefined;
   const ms = headers.get("retry-after-ms");
   if (ms !== null && Number.isFinite(Number(ms))) return Number(ms);
