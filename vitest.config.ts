@@ -19,6 +19,8 @@ export default defineConfig({
       "@kiln/protocol": pkg("protocol"),
       "@kiln/core": pkg("core"),
       "@kiln/sandbox": pkg("sandbox"),
+      "@kiln/server": pkg("server"),
+      "@kiln/store": pkg("store"),
       "@kiln/test-support": pkg("test-support"),
     },
   },

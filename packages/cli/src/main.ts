@@ -5,12 +5,14 @@ import { KilnError } from "@kiln/protocol";
 import { runDoctor } from "./doctor.ts";
 import { type CliIo, runExec } from "./exec/run-exec.ts";
 import { runMcpServer } from "./mcp-server/run-mcp-server.ts";
+import { runServe } from "./serve/run-serve.ts";
 
 const HELP = `kiln — a self-hostable platform for autonomous coding agents
 
 Usage:
   kiln exec [OPTIONS] [PROMPT | -]      Run the agent headless on a prompt (see kiln exec --help)
   kiln exec resume <THREAD_ID> [PROMPT] Continue a thread (or --last)
+  kiln serve [--port N] [--host ADDR]   Run the multi-user server (see kiln serve --help)
   kiln doctor [--json]                  Check what works on this machine
   kiln mcp-server                       Serve Kiln as an MCP server on stdio (tools kiln, kiln-reply)
   kiln --version
@@ -41,6 +43,8 @@ async function main(): Promise<number> {
       return runDoctor(io);
     case "mcp-server":
       return runMcpServer(io);
+    case "serve":
+      return runServe(io);
     case "--version":
     case "-V":
       process.stdout.write(`kiln ${VERSION}\n`);

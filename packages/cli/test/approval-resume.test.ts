@@ -5,23 +5,11 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type ApprovalItem, RolloutLine } from "@kiln/protocol";
-import { createTempGitRepo, type FakeModelServer, startFakeModelServer } from "@kiln/test-support";
 import * as pty from "node-pty";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { KILN_BIN, type KilnEnv, kilnEnv } from "./run-kiln.ts";
+import { describe, expect, it } from "vitest";
+import { KILN_BIN, useCliHarness } from "./run-kiln.ts";
 
-let server: FakeModelServer;
-let home: KilnEnv;
-
-beforeEach(async () => {
-  server = await startFakeModelServer({ scenario: { steps: [] } });
-  home = await kilnEnv(server.url);
-});
-
-afterEach(async () => {
-  await server.close();
-  await home.cleanup();
-});
+const cli = useCliHarness();
 
 const WAIT_MS = 15_000;
 
@@ -37,7 +25,7 @@ interface KilnTerminal {
 function startKilnTerminal(args: string[], cwd: string): KilnTerminal {
   const p = pty.spawn(process.execPath, [KILN_BIN, ...args], {
     cwd,
-    env: { ...home.env, TERM: "xterm-256color" },
+    env: { ...cli.home.env, TERM: "xterm-256color" },
     cols: 120,
     rows: 40,
   });
@@ -83,7 +71,7 @@ function startKilnTerminal(args: string[], cwd: string): KilnTerminal {
 
 /** The one rollout under KILN_HOME/sessions, parsed and checked line by line. */
 async function readTheRollout(): Promise<RolloutLine[]> {
-  const sessions = join(home.home, "sessions");
+  const sessions = join(cli.home.home, "sessions");
   const files = (await readdir(sessions, { recursive: true })).filter((f) => f.endsWith(".jsonl"));
   expect(files).toHaveLength(1);
   const text = await readFile(join(sessions, files[0] as string), "utf8");
@@ -142,57 +130,51 @@ async function killAtApproval(cwd: string): Promise<ApprovalItem> {
 
 describe("an approval cut off by SIGKILL", () => {
   it("is asked again by `kiln exec resume --last`, and the turn completes once it is approved", async () => {
-    const repo = await createTempGitRepo({ "README.md": "hi\n" });
-    try {
-      server.setScenario(scenario);
-      const pending = await killAtApproval(repo.dir);
+    const { server } = cli;
+    const repo = await cli.tempRepo({ "README.md": "hi\n" });
+    server.setScenario(scenario);
+    const pending = await killAtApproval(repo.dir);
 
-      const resumed = startKilnTerminal(["exec", "resume", "--last", "-a", "untrusted"], repo.dir);
-      try {
-        await resumed.waitFor("approval needed");
-        expect(resumed.screen).toContain("approval needed: run touch made.txt");
-        resumed.write("y\r");
-        expect(await resumed.exited).toEqual({ exitCode: 0, signal: 0 });
-      } finally {
-        resumed.kill();
-      }
-      expect(resumed.screen).toContain("Made it.");
-      expect(existsSync(join(repo.dir, "made.txt"))).toBe(true);
-      expect(approvalEvents(await readTheRollout())).toEqual([
-        { type: "item/started", item: pending },
-        { type: "item/completed", item: { ...pending, decision: "approved" } },
-      ]);
-      expect(server.requests).toHaveLength(2);
+    const resumed = startKilnTerminal(["exec", "resume", "--last", "-a", "untrusted"], repo.dir);
+    try {
+      await resumed.waitFor("approval needed");
+      expect(resumed.screen).toContain("approval needed: run touch made.txt");
+      resumed.write("y\r");
+      expect(await resumed.exited).toEqual({ exitCode: 0, signal: 0 });
     } finally {
-      await repo.cleanup();
+      resumed.kill();
     }
+    expect(resumed.screen).toContain("Made it.");
+    expect(existsSync(join(repo.dir, "made.txt"))).toBe(true);
+    expect(approvalEvents(await readTheRollout())).toEqual([
+      { type: "item/started", item: pending },
+      { type: "item/completed", item: { ...pending, decision: "approved" } },
+    ]);
+    expect(server.requests).toHaveLength(2);
   });
 
   it("tells the model the command was declined when the resumed prompt is answered no", async () => {
-    const repo = await createTempGitRepo({ "README.md": "hi\n" });
-    try {
-      server.setScenario(scenario);
-      const pending = await killAtApproval(repo.dir);
+    const { server } = cli;
+    const repo = await cli.tempRepo({ "README.md": "hi\n" });
+    server.setScenario(scenario);
+    const pending = await killAtApproval(repo.dir);
 
-      const resumed = startKilnTerminal(["exec", "resume", "--last"], repo.dir);
-      try {
-        await resumed.waitFor("approval needed");
-        resumed.write("n\r");
-        expect(await resumed.exited).toEqual({ exitCode: 0, signal: 0 });
-      } finally {
-        resumed.kill();
-      }
-      expect(existsSync(join(repo.dir, "made.txt"))).toBe(false);
-      expect(approvalEvents(await readTheRollout())).toEqual([
-        { type: "item/started", item: pending },
-        { type: "item/completed", item: { ...pending, decision: "denied" } },
-      ]);
-      const last = server.requests.at(-1)?.body as { input: { type: string; output?: string }[] };
-      expect(last.input.filter((i) => i.type === "function_call_output").map((i) => i.output)).toEqual([
-        "The user declined to run this command. Do not retry it; find another way or ask the user.",
-      ]);
+    const resumed = startKilnTerminal(["exec", "resume", "--last"], repo.dir);
+    try {
+      await resumed.waitFor("approval needed");
+      resumed.write("n\r");
+      expect(await resumed.exited).toEqual({ exitCode: 0, signal: 0 });
     } finally {
-      await repo.cleanup();
+      resumed.kill();
     }
+    expect(existsSync(join(repo.dir, "made.txt"))).toBe(false);
+    expect(approvalEvents(await readTheRollout())).toEqual([
+      { type: "item/started", item: pending },
+      { type: "item/completed", item: { ...pending, decision: "denied" } },
+    ]);
+    const last = cli.requestBody(-1);
+    expect(last.input.filter((i) => i.type === "function_call_output").map((i) => i.output)).toEqual([
+      "The user declined to run this command. Do not retry it; find another way or ask the user.",
+    ]);
   });
 });

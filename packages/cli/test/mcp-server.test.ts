@@ -3,35 +3,25 @@
 
 import { readFile } from "node:fs/promises";
 import { listRollouts } from "@kiln/core";
-import {
-  createTempGitRepo,
-  type FakeModelServer,
-  startFakeModelServer,
-  type TempGitRepo,
-} from "@kiln/test-support";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult, LoggingMessageNotification } from "@modelcontextprotocol/sdk/types.js";
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { KILN_BIN, type KilnEnv, kilnEnv } from "./run-kiln.ts";
+import { KILN_BIN, useCliHarness } from "./run-kiln.ts";
 
-let server: FakeModelServer;
-let home: KilnEnv;
-let repo: TempGitRepo;
+const cli = useCliHarness();
 let client: Client;
 let transport: StdioClientTransport;
 let stderr: string;
 let logs: LoggingMessageNotification["params"][];
 
 beforeEach(async () => {
-  server = await startFakeModelServer({ scenario: { steps: [] } });
-  home = await kilnEnv(server.url);
-  repo = await createTempGitRepo({ "notes.txt": "the answer is 42\n" });
+  const repo = await cli.tempRepo({ "notes.txt": "the answer is 42\n" });
   transport = new StdioClientTransport({
     command: process.execPath,
     args: [KILN_BIN, "mcp-server"],
-    env: home.env,
+    env: cli.home.env,
     cwd: repo.dir,
     stderr: "pipe",
   });
@@ -49,9 +39,6 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await client.close();
-  await server.close();
-  await repo.cleanup();
-  await home.cleanup();
 });
 
 /** The text of a tool result's first content block. */
@@ -84,6 +71,7 @@ describe("kiln mcp-server", () => {
   });
 
   it("runs a session with kiln, then continues it with kiln-reply", async () => {
+    const { server } = cli;
     server.setScenario({
       steps: [
         { output: [{ type: "exec_command", cmd: "cat notes.txt" }] },
@@ -118,6 +106,7 @@ describe("kiln mcp-server", () => {
   });
 
   it("accepts Codex's conversationId for kiln-reply", async () => {
+    const { server } = cli;
     server.setScenario({
       steps: [{ output: [{ type: "message", text: "one" }] }, { output: [{ type: "message", text: "two" }] }],
     });
@@ -141,6 +130,7 @@ describe("kiln mcp-server", () => {
   });
 
   it("reports a turn that failed as a tool error with the thread's result", async () => {
+    const { server } = cli;
     server.setScenario({ steps: [{ fault: { type: "http", status: 400 } }] });
     const result = await callTool("kiln", { prompt: "hi", sandbox: "read-only" });
     expect(result.isError).toBe(true);
@@ -149,6 +139,7 @@ describe("kiln mcp-server", () => {
   });
 
   it("refuses a reply to a thread mid-turn, and interrupts the turn when the client goes away", async () => {
+    const { server, home } = cli;
     server.setScenario({
       steps: [{ output: [{ type: "exec_command", cmd: "sleep 30", yield_time_ms: 60_000 }] }],
     });

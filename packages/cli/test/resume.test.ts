@@ -1,24 +1,13 @@
 import { readFile } from "node:fs/promises";
-import { createTempGitRepo, type FakeModelServer, startFakeModelServer } from "@kiln/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { finish, type KilnEnv, kilnEnv, runKiln, startKiln } from "./run-kiln.ts";
+import { describe, expect, it } from "vitest";
+import { finish, runKiln, startKiln, useCliHarness } from "./run-kiln.ts";
 
-let server: FakeModelServer;
-let home: KilnEnv;
-
-beforeEach(async () => {
-  server = await startFakeModelServer({ scenario: { steps: [] } });
-  home = await kilnEnv(server.url);
-});
-
-afterEach(async () => {
-  await server.close();
-  await home.cleanup();
-});
+const cli = useCliHarness();
+const { requestBody } = cli;
 
 /** Starts a turn that runs one command, then a long one, and SIGKILLs kiln while the long one runs. */
 async function killMidTurn(cwd: string): Promise<string> {
-  const child = startKiln(["exec", "--json", "count, then wait"], { cwd, env: home.env });
+  const child = startKiln(["exec", "--json", "count, then wait"], { cwd, env: cli.home.env });
   const run = finish(child);
   let seen = "";
   await new Promise<void>((resolve) => {
@@ -42,78 +31,67 @@ const killScenario = [
 
 describe("kiln exec resume after SIGKILL", () => {
   it("continues with a new prompt: completed calls are not run again and the cut-off call is reported as interrupted", async () => {
-    const repo = await createTempGitRepo({ "README.md": "hi\n" });
-    try {
-      server.setScenario({ steps: [...killScenario, { output: [{ type: "message", text: "Resumed." }] }] });
-      const threadId = await killMidTurn(repo.dir);
+    const { server, home } = cli;
+    const repo = await cli.tempRepo({ "README.md": "hi\n" });
+    server.setScenario({ steps: [...killScenario, { output: [{ type: "message", text: "Resumed." }] }] });
+    const threadId = await killMidTurn(repo.dir);
 
-      const resumed = await runKiln(["exec", "--json", "resume", threadId, "go on"], {
-        cwd: repo.dir,
-        env: home.env,
-      });
-      expect(resumed.stderr).toBe("");
-      expect(resumed.code).toBe(0);
-      expect(resumed.events[0]).toEqual({ type: "thread.started", thread_id: threadId });
-      // The turn the crash cut off is closed quietly: a Codex SDK client sees one clean turn.
-      expect(resumed.events.map((e) => e.type)).toEqual([
-        "thread.started",
-        "turn.started",
-        "item.completed",
-        "turn.completed",
-      ]);
-      expect(resumed.events[2]).toEqual({
-        type: "item.completed",
-        item: { id: "item_0", type: "agent_message", text: "Resumed." },
-      });
-      expect(await readFile(`${repo.dir}/count.txt`, "utf8")).toBe("ran\n");
+    const resumed = await runKiln(["exec", "--json", "resume", threadId, "go on"], {
+      cwd: repo.dir,
+      env: home.env,
+    });
+    expect(resumed.stderr).toBe("");
+    expect(resumed.code).toBe(0);
+    expect(resumed.events[0]).toEqual({ type: "thread.started", thread_id: threadId });
+    // The turn the crash cut off is closed quietly: a Codex SDK client sees one clean turn.
+    expect(resumed.events.map((e) => e.type)).toEqual([
+      "thread.started",
+      "turn.started",
+      "item.completed",
+      "turn.completed",
+    ]);
+    expect(resumed.events[2]).toEqual({
+      type: "item.completed",
+      item: { id: "item_0", type: "agent_message", text: "Resumed." },
+    });
+    expect(await readFile(`${repo.dir}/count.txt`, "utf8")).toBe("ran\n");
 
-      const last = server.requests.at(-1)?.body as {
-        input: { type: string; output?: string; content?: { text: string }[] }[];
-      };
-      const outputs = last.input.filter((i) => i.type === "function_call_output").map((i) => i.output ?? "");
-      expect(outputs).toHaveLength(2);
-      expect(outputs[0]).toMatch(/^Exit code: 0/);
-      expect(outputs[1]).toMatch(/interrupted: the Kiln process stopped while it was running/);
-      const userTexts = last.input.filter((i) => i.type === "message").map((i) => i.content?.[0]?.text);
-      expect(userTexts.slice(-2)).toEqual(["count, then wait", "go on"]);
-    } finally {
-      await repo.cleanup();
-    }
+    const last = requestBody(-1);
+    const outputs = last.input.filter((i) => i.type === "function_call_output").map((i) => i.output ?? "");
+    expect(outputs).toHaveLength(2);
+    expect(outputs[0]).toMatch(/^Exit code: 0/);
+    expect(outputs[1]).toMatch(/interrupted: the Kiln process stopped while it was running/);
+    const userTexts = last.input.filter((i) => i.type === "message").map((i) => i.content?.[0]?.text);
+    expect(userTexts.slice(-2)).toEqual(["count, then wait", "go on"]);
   });
 
   it("continues the cut-off turn itself when no prompt is given", async () => {
-    const repo = await createTempGitRepo({ "README.md": "hi\n" });
-    try {
-      server.setScenario({
-        steps: [...killScenario, { output: [{ type: "message", text: "Carried on." }] }],
-      });
-      await killMidTurn(repo.dir);
-      const resumed = await runKiln(["exec", "--json", "resume", "--last"], { cwd: repo.dir, env: home.env });
-      expect(resumed.code).toBe(0);
-      expect(resumed.events.map((e) => e.type)).toEqual([
-        "thread.started",
-        "turn.started",
-        "item.completed",
-        "turn.completed",
-      ]);
-      expect(await readFile(`${repo.dir}/count.txt`, "utf8")).toBe("ran\n");
-      expect(server.requests).toHaveLength(3);
-    } finally {
-      await repo.cleanup();
-    }
+    const { server, home } = cli;
+    const repo = await cli.tempRepo({ "README.md": "hi\n" });
+    server.setScenario({
+      steps: [...killScenario, { output: [{ type: "message", text: "Carried on." }] }],
+    });
+    await killMidTurn(repo.dir);
+    const resumed = await runKiln(["exec", "--json", "resume", "--last"], { cwd: repo.dir, env: home.env });
+    expect(resumed.code).toBe(0);
+    expect(resumed.events.map((e) => e.type)).toEqual([
+      "thread.started",
+      "turn.started",
+      "item.completed",
+      "turn.completed",
+    ]);
+    expect(await readFile(`${repo.dir}/count.txt`, "utf8")).toBe("ran\n");
+    expect(server.requests).toHaveLength(3);
   });
 
   it("says there is nothing to continue when the last turn completed and no prompt is given", async () => {
-    const repo = await createTempGitRepo({ "README.md": "hi\n" });
-    try {
-      server.setScenario({ steps: [{ output: [{ type: "message", text: "Hi." }] }] });
-      const first = await runKiln(["exec", "--json", "hi"], { cwd: repo.dir, env: home.env });
-      expect(first.code).toBe(0);
-      const again = await runKiln(["exec", "resume", "--last"], { cwd: repo.dir, env: home.env });
-      expect(again.code).toBe(2);
-      expect(again.stderr).toMatch(/no unfinished turn to continue: give a prompt/);
-    } finally {
-      await repo.cleanup();
-    }
+    const { server, home } = cli;
+    const repo = await cli.tempRepo({ "README.md": "hi\n" });
+    server.setScenario({ steps: [{ output: [{ type: "message", text: "Hi." }] }] });
+    const first = await runKiln(["exec", "--json", "hi"], { cwd: repo.dir, env: home.env });
+    expect(first.code).toBe(0);
+    const again = await runKiln(["exec", "resume", "--last"], { cwd: repo.dir, env: home.env });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/no unfinished turn to continue: give a prompt/);
   });
 });

@@ -198,6 +198,7 @@ export class Kiln {
       ...state.info,
       sandbox: options.sandbox ?? state.info.sandbox,
       approvalPolicy: options.approvalPolicy ?? state.info.approvalPolicy,
+      mode: state.lastMode ?? state.info.mode,
     };
     const config = this.config(info.cwd, {
       model: options.model ?? info.model,
@@ -260,21 +261,20 @@ export class Kiln {
     if (tree.depth < tree.budget.maxDepth)
       for (const tool of createSubAgentTools()) tools.set(tool.name, tool);
     const subAgents = new SubAgents(
-      ({ model: childModel, depth }) => {
-        const childConfig =
+      ({ model: childModel, depth, approvalPolicy }) => {
+        // A child inherits the parent's resolved configuration (never re-read from files a sandboxed
+        // command could have written); only the model may differ.
+        const childConfig: ResolvedConfig =
           childModel === undefined
             ? config
-            : this.config(info.cwd, {
-                model: childModel,
-                sandbox: info.sandbox,
-                approvalPolicy: info.approvalPolicy,
-              });
+            : { ...config, model: childModel, price: config.prices[childModel] };
         const childInfo: ThreadInfo = {
           ...info,
           id: newId("thr"),
           createdAt: Date.now(),
           model: childConfig.model,
           mode: "code",
+          approvalPolicy,
           parentThreadId: info.id,
         };
         const rollout = createRollout(
@@ -287,7 +287,7 @@ export class Kiln {
           childModel === undefined ? model : createModelClient(childConfig),
           { rollout, history: [], lastEventSeq: 0, events: [], unfinishedTurn: undefined },
           options,
-          { depth, budget: tree.budget, mcp },
+          { depth, budget: tree.budget, mcp: sharedWithoutClose(mcp) },
         );
       },
       tree.depth,
@@ -328,7 +328,7 @@ export class Kiln {
       price: config.price,
       expandPrompt: (text) => expandPrompt(text, config.kilnHome).text,
       subAgents,
-      startupWarnings: skillWarnings,
+      startupWarnings: tree.depth === 0 ? [...config.warnings, ...skillWarnings] : [],
       connectTools: Object.keys(config.mcpServers).length === 0 ? undefined : () => mcp(),
       hooks: hasHooks(config) ? createHookRunner(config.hooks, { cwd: info.cwd, env }) : undefined,
       // Compaction aims below the input limit (a model's window includes its output budget).
@@ -353,6 +353,11 @@ export class Kiln {
     });
     return { tools: connections.tools(), close: () => connections.close(), warnings };
   }
+}
+
+/** The same connections for a child thread, which must not close what its root owns. */
+function sharedWithoutClose(connect: () => Promise<ConnectedTools>): () => Promise<ConnectedTools> {
+  return () => connect().then((c) => ({ tools: c.tools, close: async () => undefined }));
 }
 
 function memoize<T>(make: () => Promise<T>): () => Promise<T> {

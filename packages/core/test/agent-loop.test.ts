@@ -1,46 +1,16 @@
 // The agent loop through the embedding API (`new Kiln()`), against the fake model server at the wire
 // level and the real bubblewrap sandbox.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { Kiln } from "@kiln/core";
-import {
-  createTempGitRepo,
-  type FakeModelServer,
-  startFakeModelServer,
-  type TempGitRepo,
-} from "@kiln/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useKilnHarness } from "./harness.ts";
 
-let server: FakeModelServer;
-let home: string;
-let repo: TempGitRepo;
-let kiln: Kiln;
-
-beforeEach(async () => {
-  server = await startFakeModelServer({ scenario: { steps: [] } });
-  home = await mkdtemp(join(tmpdir(), "kiln-home-"));
-  repo = await createTempGitRepo({ "a.txt": "alpha\n" });
-  kiln = new Kiln({
-    env: { KILN_HOME: home, OPENAI_API_KEY: "k" },
-    overrides: [`openai_base_url="${server.url}"`, "model_providers.openai.retry_base_delay_ms=10"],
-  });
-});
-
-afterEach(async () => {
-  await server.close();
-  await repo.cleanup();
-  await rm(home, { recursive: true, force: true });
-});
-
-/** The output the model got back for its last tool call. */
-function lastToolOutput(): string {
-  const body = server.requests.at(-1)?.body as { input: { type: string; output?: string }[] };
-  return body.input.filter((i) => i.type.endsWith("_call_output")).at(-1)?.output ?? "";
-}
+const harness = useKilnHarness();
+const { lastToolOutput, requestBody } = harness;
 
 describe("the agent loop", () => {
   it("returns items, the final response and usage from thread.run", async () => {
+    const { server, kiln, repo } = harness;
     server.setScenario({
       steps: [
         {
@@ -75,6 +45,7 @@ describe("the agent loop", () => {
   });
 
   it("numbers a thread's events from 1 without gaps and journals them in the rollout", async () => {
+    const { server, kiln, repo } = harness;
     server.setScenario({
       steps: [
         { output: [{ type: "exec_command", cmd: "echo hi" }] },
@@ -95,6 +66,7 @@ describe("the agent loop", () => {
   });
 
   it("keeps the head and tail of output longer than max_output_tokens", async () => {
+    const { server, kiln, repo } = harness;
     server.setScenario({
       steps: [
         { output: [{ type: "exec_command", cmd: "seq 1 20000", max_output_tokens: 40 }] },
@@ -112,6 +84,7 @@ describe("the agent loop", () => {
   });
 
   it("kills a command after timeout_ms and says so", async () => {
+    const { server, kiln, repo } = harness;
     server.setScenario({
       steps: [
         {
@@ -135,6 +108,7 @@ describe("the agent loop", () => {
   });
 
   it("runs a command in workdir and tells the model when workdir does not exist", async () => {
+    const { server, kiln, repo } = harness;
     await repo.git("checkout", "-q", "-b", "work");
     const { mkdir } = await import("node:fs/promises");
     await mkdir(join(repo.dir, "sub"));
@@ -158,6 +132,7 @@ describe("the agent loop", () => {
   });
 
   it("tells the model about unknown tools and malformed arguments instead of failing the turn", async () => {
+    const { server, kiln, repo } = harness;
     server.setScenario({
       steps: [
         {
@@ -174,7 +149,7 @@ describe("the agent loop", () => {
     const result = await thread.run("do it");
     thread.close();
     expect(result.status).toBe("completed");
-    const body = server.requests.at(-1)?.body as { input: { type: string; output?: string }[] };
+    const body = requestBody(-1);
     expect(body.input.filter((i) => i.type === "function_call_output").map((i) => i.output)).toEqual([
       'Error: unknown tool "launch_rockets"; available tools: exec_command, write_stdin, apply_patch, update_plan, spawn_agent, send_input, wait_agent, close_agent',
       'Error: invalid arguments for exec_command at "cmd": Invalid input: expected string, received undefined',
@@ -183,6 +158,7 @@ describe("the agent loop", () => {
   });
 
   it("stops a running command and ends the turn as interrupted on interrupt()", async () => {
+    const { server, kiln, repo } = harness;
     server.setScenario({
       steps: [{ output: [{ type: "exec_command", cmd: "sleep 30", yield_time_ms: 60_000 }] }],
     });
@@ -200,6 +176,7 @@ describe("the agent loop", () => {
   });
 
   it("cannot write in a read-only sandbox: commands fail and patches are declined under approval policy never", async () => {
+    const { server, kiln, repo } = harness;
     server.setScenario({
       steps: [
         { output: [{ type: "exec_command", cmd: "echo x > b.txt" }] },
@@ -223,6 +200,7 @@ describe("the agent loop", () => {
 
 describe("approval policy on-failure", () => {
   it("offers to re-run a command that the sandbox blocked outside it, and runs it there when approved", async () => {
+    const { server, kiln, repo } = harness;
     const { mkdtemp } = await import("node:fs/promises");
     // Under /usr: mounted read-only in the sandbox, so the write fails with "Read-only file system".
     const outside = await mkdtemp("/usr/local/kiln-onfailure-");

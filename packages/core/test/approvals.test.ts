@@ -2,59 +2,14 @@
 // bubblewrap sandbox: which calls ask, what each decision does, session and prefix rules, and how an
 // approval shows in the event stream.
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ApprovalDecision, Kiln, type PendingApproval } from "@kiln/core";
-import type { ThreadEvent } from "@kiln/protocol";
-import {
-  createTempGitRepo,
-  type FakeModelServer,
-  startFakeModelServer,
-  type TempGitRepo,
-} from "@kiln/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { ApprovalDecision, PendingApproval } from "@kiln/core";
+import type { ApprovalPolicy, ThreadEvent } from "@kiln/protocol";
+import { describe, expect, it } from "vitest";
+import { useKilnHarness } from "./harness.ts";
 
-let server: FakeModelServer;
-let home: string;
-let repo: TempGitRepo;
-let kiln: Kiln;
-
-beforeEach(async () => {
-  server = await startFakeModelServer({ scenario: { steps: [] } });
-  home = await mkdtemp(join(tmpdir(), "kiln-home-"));
-  repo = await createTempGitRepo({ "a.txt": "alpha\n" });
-  kiln = new Kiln({
-    env: { KILN_HOME: home, OPENAI_API_KEY: "k" },
-    overrides: [`openai_base_url="${server.url}"`, "model_providers.openai.retry_base_delay_ms=10"],
-  });
-});
-
-afterEach(async () => {
-  await server.close();
-  await repo.cleanup();
-  await rm(home, { recursive: true, force: true });
-});
-
-interface InputItem {
-  type: string;
-  role?: string;
-  call_id?: string;
-  output?: string;
-}
-
-function requestInput(index: number): InputItem[] {
-  const recorded = server.requests[index];
-  if (recorded === undefined) throw new Error(`the model got no request #${index}`);
-  return (recorded.body as { input: InputItem[] }).input;
-}
-
-/** Every tool output the model got in request `index`, in order. */
-function toolOutputs(index = server.requests.length - 1): string[] {
-  return requestInput(index)
-    .filter((i) => i.type === "function_call_output")
-    .map((i) => i.output ?? "");
-}
+const harness = useKilnHarness();
+const { requestInput, toolOutputs } = harness;
 
 /** An approver that answers from a list and records what it was asked. */
 function scriptedApprover(...answers: ApprovalDecision[]) {
@@ -70,6 +25,19 @@ function scriptedApprover(...answers: ApprovalDecision[]) {
   };
 }
 
+/** Runs `prompt` in a new thread on the repo under `approvalPolicy`, answering approvals with `answers`. */
+async function runApproving(approvalPolicy: ApprovalPolicy, prompt: string, ...answers: ApprovalDecision[]) {
+  const approver = scriptedApprover(...answers);
+  const thread = harness.kiln.startThread({
+    cwd: harness.repo.dir,
+    approvalPolicy,
+    onApproval: approver.onApproval,
+  });
+  const result = await thread.run(prompt);
+  thread.close();
+  return { approver, result };
+}
+
 const touchScenario = {
   steps: [
     { output: [{ type: "exec_command" as const, cmd: "touch made.txt" }] },
@@ -81,15 +49,9 @@ const anyId = expect.any(String);
 
 describe("approvals under the untrusted policy", () => {
   it("asks before a mutating command and runs it when approved", async () => {
+    const { server, repo } = harness;
     server.setScenario(touchScenario);
-    const approver = scriptedApprover("approved");
-    const thread = kiln.startThread({
-      cwd: repo.dir,
-      approvalPolicy: "untrusted",
-      onApproval: approver.onApproval,
-    });
-    const result = await thread.run("make a file");
-    thread.close();
+    const { approver, result } = await runApproving("untrusted", "make a file", "approved");
 
     expect(result.status).toBe("completed");
     expect(approver.asked).toEqual([
@@ -121,15 +83,9 @@ describe("approvals under the untrusted policy", () => {
   });
 
   it("declines the command when denied, tells the model, and leaves the workspace alone", async () => {
+    const { server, repo } = harness;
     server.setScenario(touchScenario);
-    const approver = scriptedApprover("denied");
-    const thread = kiln.startThread({
-      cwd: repo.dir,
-      approvalPolicy: "untrusted",
-      onApproval: approver.onApproval,
-    });
-    const result = await thread.run("make a file");
-    thread.close();
+    const { approver, result } = await runApproving("untrusted", "make a file", "denied");
 
     expect(result.status).toBe("completed");
     expect(approver.asked).toHaveLength(1);
@@ -151,15 +107,9 @@ describe("approvals under the untrusted policy", () => {
   });
 
   it("ends the turn as interrupted when the approval is aborted, without running the command", async () => {
+    const { server, repo } = harness;
     server.setScenario(touchScenario);
-    const approver = scriptedApprover("aborted");
-    const thread = kiln.startThread({
-      cwd: repo.dir,
-      approvalPolicy: "untrusted",
-      onApproval: approver.onApproval,
-    });
-    const result = await thread.run("make a file");
-    thread.close();
+    const { result } = await runApproving("untrusted", "make a file", "aborted");
 
     expect(result.status).toBe("interrupted");
     expect(result.error).toEqual({
@@ -178,6 +128,7 @@ describe("approvals under the untrusted policy", () => {
   // output found for function call …"). The turn should record an output (e.g. "aborted by the user")
   // for every call it leaves unanswered, as closeUnfinished does after a crash.
   it("answers the aborted call in the history so the next turn's request is valid", async () => {
+    const { server, kiln, repo } = harness;
     server.setScenario({
       steps: [...touchScenario.steps.slice(0, 1), { output: [{ type: "message", text: "ok" }] }],
     });
@@ -199,6 +150,7 @@ describe("approvals under the untrusted policy", () => {
   });
 
   it("does not ask again for the same command once it is approved for the session", async () => {
+    const { server, repo } = harness;
     server.setScenario({
       steps: [
         { output: [{ type: "exec_command", cmd: "touch made.txt" }] },
@@ -207,14 +159,12 @@ describe("approvals under the untrusted policy", () => {
         { output: [{ type: "message", text: "done" }] },
       ],
     });
-    const approver = scriptedApprover("approved_for_session", "denied");
-    const thread = kiln.startThread({
-      cwd: repo.dir,
-      approvalPolicy: "untrusted",
-      onApproval: approver.onApproval,
-    });
-    const result = await thread.run("make files");
-    thread.close();
+    const { approver, result } = await runApproving(
+      "untrusted",
+      "make files",
+      "approved_for_session",
+      "denied",
+    );
 
     expect(approver.asked.map((r) => r.summary)).toEqual(["touch made.txt", "touch other.txt"]);
     expect(
@@ -230,20 +180,14 @@ describe("approvals under the untrusted policy", () => {
   });
 
   it("runs a read-only command without asking", async () => {
+    const { server } = harness;
     server.setScenario({
       steps: [
         { output: [{ type: "exec_command", cmd: "ls" }] },
         { output: [{ type: "message", text: "listed" }] },
       ],
     });
-    const approver = scriptedApprover();
-    const thread = kiln.startThread({
-      cwd: repo.dir,
-      approvalPolicy: "untrusted",
-      onApproval: approver.onApproval,
-    });
-    const result = await thread.run("list");
-    thread.close();
+    const { approver, result } = await runApproving("untrusted", "list");
 
     expect(approver.asked).toEqual([]);
     expect(result.items.map((i) => i.type)).toEqual(["userMessage", "commandExecution", "agentMessage"]);
@@ -251,6 +195,7 @@ describe("approvals under the untrusted policy", () => {
   });
 
   it("shows an approval as an item started pending and completed with the decision, under one id", async () => {
+    const { server, kiln, repo } = harness;
     server.setScenario(touchScenario);
     const approver = scriptedApprover("approved");
     const thread = kiln.startThread({
@@ -295,6 +240,7 @@ describe("approvals under the untrusted policy", () => {
 
 describe("escalation out of the sandbox", () => {
   it("asks with the proposed prefix rule and does not ask again for a command under an approved prefix", async () => {
+    const { server } = harness;
     server.setScenario({
       steps: [
         {
@@ -316,14 +262,7 @@ describe("escalation out of the sandbox", () => {
         { output: [{ type: "message", text: "clean" }] },
       ],
     });
-    const approver = scriptedApprover("approved_prefix", "denied");
-    const thread = kiln.startThread({
-      cwd: repo.dir,
-      approvalPolicy: "on-request",
-      onApproval: approver.onApproval,
-    });
-    const result = await thread.run("status");
-    thread.close();
+    const { approver, result } = await runApproving("on-request", "status", "approved_prefix", "denied");
 
     expect(approver.asked).toEqual([
       {
@@ -347,6 +286,7 @@ describe("escalation out of the sandbox", () => {
   });
 
   it("declines an escalation under approval policy never without asking", async () => {
+    const { server, repo } = harness;
     server.setScenario({
       steps: [
         {
@@ -362,14 +302,7 @@ describe("escalation out of the sandbox", () => {
         { output: [{ type: "message", text: "could not" }] },
       ],
     });
-    const approver = scriptedApprover();
-    const thread = kiln.startThread({
-      cwd: repo.dir,
-      approvalPolicy: "never",
-      onApproval: approver.onApproval,
-    });
-    const result = await thread.run("escape");
-    thread.close();
+    const { approver, result } = await runApproving("never", "escape");
 
     expect(approver.asked).toEqual([]);
     expect(result.items.map((i) => i.type)).toEqual(["userMessage", "commandExecution", "agentMessage"]);

@@ -1,53 +1,19 @@
 // The agent loop's limits through the embedding API, against the fake model server and the real
 // sandbox: max_turn_tokens, [prices] and max_thread_cost, and the repeated-failure stop.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Kiln } from "@kiln/core";
 import type { ThreadEvent } from "@kiln/protocol";
-import {
-  createTempGitRepo,
-  type FakeModelServer,
-  type ScenarioStep,
-  startFakeModelServer,
-  type TempGitRepo,
-} from "@kiln/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { ScenarioStep } from "@kiln/test-support";
+import { describe, expect, it } from "vitest";
+import { useKilnHarness } from "./harness.ts";
 
-let server: FakeModelServer;
-let home: string;
-let repo: TempGitRepo;
-
-beforeEach(async () => {
-  server = await startFakeModelServer({ scenario: { steps: [] } });
-  home = await mkdtemp(join(tmpdir(), "kiln-home-"));
-  repo = await createTempGitRepo({ "a.txt": "alpha\n" });
-});
-
-afterEach(async () => {
-  await server.close();
-  await repo.cleanup();
-  await rm(home, { recursive: true, force: true });
-});
-
-function kilnWith(...overrides: string[]): Kiln {
-  return new Kiln({
-    env: { KILN_HOME: home, OPENAI_API_KEY: "k" },
-    overrides: [
-      `openai_base_url="${server.url}"`,
-      "model_providers.openai.retry_base_delay_ms=10",
-      ...overrides,
-    ],
-  });
-}
+const harness = useKilnHarness();
+const { kilnWith, requestInput } = harness;
 
 /**
  * `gpt-test` at $1 per 1M input tokens and $2 per 1M output tokens, in $KILN_HOME/config.toml. Its
  * context window is made huge so the round-dollar token counts below do not trigger compaction.
  */
-async function writePricedConfig(): Promise<void> {
-  await writeFile(
-    join(home, "config.toml"),
+function writePricedConfig(): Promise<void> {
+  return harness.writeConfig(
     'model = "gpt-test"\nmodel_context_window = 100000000\n\n[prices."gpt-test"]\ninput = 1.0\noutput = 2.0\n',
   );
 }
@@ -68,19 +34,9 @@ const usage = (inputTokens: number, outputTokens: number) => ({
   totalTokens: inputTokens + outputTokens,
 });
 
-interface InputItem {
-  type: string;
-  call_id?: string;
-}
-
-function requestInput(index: number): InputItem[] {
-  const recorded = server.requests[index];
-  if (recorded === undefined) throw new Error(`the model got no request #${index}`);
-  return (recorded.body as { input: InputItem[] }).input;
-}
-
 describe("max_turn_tokens", () => {
   it("fails the turn with budget_exceeded once its model calls pass the limit", async () => {
+    const { server, repo } = harness;
     server.setScenario({
       steps: [
         command("echo one", 100, 20),
@@ -113,6 +69,7 @@ describe("max_turn_tokens", () => {
   // function_call without a function_call_output, which the Responses API rejects (400 "No tool output
   // found for function call …"): one budget stop breaks the thread for good.
   it("leaves a history the next turn can send: every call of the stopped turn has an output", async () => {
+    const { server, repo } = harness;
     server.setScenario({
       steps: [command("echo one", 100, 20), command("echo two", 100, 20), answer("ok", 100, 20)],
     });
@@ -131,6 +88,7 @@ describe("max_turn_tokens", () => {
 
 describe("prices and max_thread_cost", () => {
   it("prices every model call in usage/updated events from [prices] (USD per million tokens)", async () => {
+    const { server, repo } = harness;
     await writePricedConfig();
     server.setScenario({
       steps: [command("echo hi", 250_000, 125_000), answer("done", 500_000, 250_000)],
@@ -159,6 +117,7 @@ describe("prices and max_thread_cost", () => {
   });
 
   it("prices cached input at the input price when no cached_input price is set", async () => {
+    const { server, repo } = harness;
     await writePricedConfig();
     server.setScenario({
       steps: [
@@ -178,6 +137,7 @@ describe("prices and max_thread_cost", () => {
   });
 
   it("stops a later turn with budget_exceeded once the thread's cost passes max_thread_cost", async () => {
+    const { server, repo } = harness;
     await writePricedConfig();
     server.setScenario({
       steps: [
@@ -206,6 +166,7 @@ describe("prices and max_thread_cost", () => {
   // already over its budget still pays for one model call before it fails. A turn should be refused
   // before calling the model once the thread's cost has passed the limit.
   it("makes no further model call on a thread already over max_thread_cost", async () => {
+    const { server, repo } = harness;
     await writePricedConfig();
     server.setScenario({
       steps: [answer("first", 500_000, 250_000), answer("second", 500_000, 250_000)],
@@ -230,6 +191,7 @@ describe("the repeated-failure stop", () => {
   ];
 
   it("stops the turn when the same call fails three times in a row", async () => {
+    const { server, repo } = harness;
     server.setScenario({ steps: falseThrice });
     const thread = kilnWith().startThread({ cwd: repo.dir, approvalPolicy: "never" });
     const result = await thread.run("try");
@@ -252,6 +214,7 @@ describe("the repeated-failure stop", () => {
   });
 
   it("does not stop when the same call succeeds in between", async () => {
+    const { server, repo } = harness;
     server.setScenario({
       steps: [
         command("test -f fixed.txt", 10, 5),
@@ -275,6 +238,7 @@ describe("the repeated-failure stop", () => {
   // tests (fail) → patch → run the tests (fail)" is stopped as "the same failing call 3 times in a
   // row" although the agent changed the code between the runs. "In a row" should mean consecutive.
   it("does not stop a test-fix loop whose test run fails between successful patches", async () => {
+    const { server, repo } = harness;
     const patch = (n: number): ScenarioStep => ({
       output: [
         { type: "apply_patch", patch: `*** Begin Patch\n*** Add File: fix${n}.txt\n+${n}\n*** End Patch\n` },
@@ -300,6 +264,7 @@ describe("the repeated-failure stop", () => {
   });
 
   it("never stops with repeated_failure_limit=0", async () => {
+    const { server, repo } = harness;
     server.setScenario({ steps: falseThrice });
     const thread = kilnWith("repeated_failure_limit=0").startThread({
       cwd: repo.dir,

@@ -1,70 +1,14 @@
 // The embedding API beyond run(): dynamic tools (zod or JSON Schema), steering a running turn,
 // forking at a turn, and resuming by id — against the fake model server and the real sandbox.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type DynamicToolDefinition, Kiln } from "@kiln/core";
+import { readFile } from "node:fs/promises";
+import type { DynamicToolDefinition } from "@kiln/core";
 import type { ThreadEvent } from "@kiln/protocol";
-import {
-  createTempGitRepo,
-  type FakeModelServer,
-  startFakeModelServer,
-  type TempGitRepo,
-} from "@kiln/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { useKilnHarness } from "./harness.ts";
 
-let server: FakeModelServer;
-let home: string;
-let repo: TempGitRepo;
-let kiln: Kiln;
-
-beforeEach(async () => {
-  server = await startFakeModelServer({ scenario: { steps: [] } });
-  home = await mkdtemp(join(tmpdir(), "kiln-home-"));
-  repo = await createTempGitRepo({ "a.txt": "alpha\n" });
-  kiln = new Kiln({
-    env: { KILN_HOME: home, OPENAI_API_KEY: "k" },
-    overrides: [`openai_base_url="${server.url}"`, "model_providers.openai.retry_base_delay_ms=10"],
-  });
-});
-
-afterEach(async () => {
-  await server.close();
-  await repo.cleanup();
-  await rm(home, { recursive: true, force: true });
-});
-
-interface InputItem {
-  type: string;
-  role?: string;
-  output?: string;
-  content?: { type: string; text: string }[];
-}
-
-interface RequestBody {
-  input: InputItem[];
-  tools: { name: string }[];
-}
-
-function request(index: number): RequestBody {
-  const recorded = server.requests[index];
-  if (recorded === undefined) throw new Error(`the model got no request #${index}`);
-  return recorded.body as RequestBody;
-}
-
-function toolOutputs(index: number): string[] {
-  return request(index)
-    .input.filter((i) => i.type === "function_call_output")
-    .map((i) => i.output ?? "");
-}
-
-/** The texts of request `index`'s messages of `role`, in order. */
-function messages(index: number, role: string): string[] {
-  return request(index)
-    .input.filter((i) => i.type === "message" && i.role === role)
-    .map((i) => i.content?.map((c) => c.text).join("") ?? "");
-}
+const harness = useKilnHarness();
+const { requestBody: request, toolOutputs, messages } = harness;
 
 /** A zod-typed weather tool that records the arguments it ran with. */
 function weatherTool() {
@@ -84,6 +28,7 @@ function weatherTool() {
 
 describe("dynamic tools", () => {
   it("offers a zod-defined tool as JSON Schema, runs it with the parsed arguments and returns its JSON", async () => {
+    const { server, kiln, repo } = harness;
     server.setScenario({
       steps: [
         { output: [{ type: "function_call", name: "lookup_weather", arguments: { city: "Paris" } }] },
@@ -129,6 +74,7 @@ describe("dynamic tools", () => {
   });
 
   it("tells the model about bad arguments without running the tool, and about a tool that throws", async () => {
+    const { server, kiln, repo } = harness;
     server.setScenario({
       steps: [
         {
@@ -163,6 +109,7 @@ describe("dynamic tools", () => {
   });
 
   it("validates a JSON-Schema-defined tool's arguments and passes a string result through", async () => {
+    const { server, kiln, repo } = harness;
     server.setScenario({
       steps: [
         {
@@ -215,6 +162,7 @@ describe("dynamic tools", () => {
   });
 
   it("refuses a tool whose name a built-in tool has", () => {
+    const { kiln, repo } = harness;
     const { tool } = weatherTool();
     expect(() => kiln.startThread({ cwd: repo.dir, tools: [{ ...tool, name: "exec_command" }] })).toThrow(
       'tool name "exec_command" is taken by a built-in tool',
@@ -224,6 +172,7 @@ describe("dynamic tools", () => {
 
 describe("steering", () => {
   it("gives input sent with steer() to the model at its next step of the running turn", async () => {
+    const { server, kiln, repo } = harness;
     server.setScenario({
       steps: [
         { output: [{ type: "exec_command", cmd: "sleep 0.3" }] },
@@ -259,6 +208,7 @@ describe("steering", () => {
   // silently lost (not in the history, no userMessage item, not in the next turn). A turn with pending
   // steering input should take one more step so the model sees it.
   it("does not lose input steered while the model writes its final answer", async () => {
+    const { server, kiln, repo } = harness;
     server.setScenario({
       steps: [
         { output: [{ type: "message", text: "Paris is sunny, and that is all." }], chunkDelayMs: 30 },
@@ -281,6 +231,7 @@ describe("steering", () => {
   });
 
   it("refuses steer() when no turn is running", () => {
+    const { kiln, repo } = harness;
     const thread = kiln.startThread({ cwd: repo.dir, approvalPolicy: "never" });
     expect(() => thread.steer("hello?")).toThrow(`thread ${thread.id} has no running turn to steer`);
     thread.close();
@@ -289,6 +240,7 @@ describe("steering", () => {
 
 describe("forking and resuming", () => {
   it("forks a thread at a turn: the fork has that turn's history, a new id and its parent recorded", async () => {
+    const { server, kiln, repo } = harness;
     server.setScenario({
       steps: [
         { output: [{ type: "message", text: "one" }] },
@@ -319,6 +271,7 @@ describe("forking and resuming", () => {
   });
 
   it("resumes a thread by id with its history, continuing its event numbering", async () => {
+    const { server, kiln, repo } = harness;
     server.setScenario({
       steps: [
         { output: [{ type: "message", text: "Noted: 42." }] },

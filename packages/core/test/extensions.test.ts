@@ -1,54 +1,25 @@
 // Sub-agents, MCP servers, hooks, skills and custom prompts, each configured the way a user would and
 // driven through a real thread against the fake model server.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Kiln } from "@kiln/core";
+import type { Kiln } from "@kiln/core";
 import type { EventEnvelope } from "@kiln/protocol";
-import {
-  createTempGitRepo,
-  type FakeModelServer,
-  startFakeModelServer,
-  type TempGitRepo,
-} from "@kiln/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useKilnHarness } from "./harness.ts";
 import { ECHO_SERVER } from "./mcp-harness.ts";
 
-let server: FakeModelServer;
-let home: string;
-let repo: TempGitRepo;
+const harness = useKilnHarness({ env: { PATH: process.env.PATH } });
+const { requestBodies: bodies } = harness;
 
-beforeEach(async () => {
-  server = await startFakeModelServer({ scenario: { steps: [] } });
-  home = await mkdtemp(join(tmpdir(), "kiln-home-"));
-  repo = await createTempGitRepo({ "a.txt": "alpha\n" });
-});
-
-afterEach(async () => {
-  await server.close();
-  await repo.cleanup();
-  await rm(home, { recursive: true, force: true });
-});
-
-function kiln(config = ""): Promise<Kiln> {
-  return writeFile(join(home, "config.toml"), config).then(
-    () =>
-      new Kiln({
-        env: { KILN_HOME: home, OPENAI_API_KEY: "k", PATH: process.env.PATH },
-        overrides: [`openai_base_url="${server.url}"`, "model_providers.openai.retry_base_delay_ms=10"],
-      }),
-  );
-}
-
-function bodies(): {
-  input: { type: string; role?: string; output?: string; content?: { text?: string }[] }[];
-  tools: { name: string }[];
-}[] {
-  return server.requests.map((r) => r.body as never);
+/** The harness's Kiln, after writing `config` as $KILN_HOME/config.toml. */
+async function kiln(config = ""): Promise<Kiln> {
+  await harness.writeConfig(config);
+  return harness.kiln;
 }
 
 describe("sub-agents", () => {
   it("spawns a child thread that works in parallel, waits for it, and rolls its usage and events into the parent", async () => {
+    const { server, repo, home } = harness;
     server.setScenario({
       steps: [
         {
@@ -107,6 +78,7 @@ describe("sub-agents", () => {
   });
 
   it("enforces the depth limit: a child at the limit is not offered spawn_agent", async () => {
+    const { server, repo } = harness;
     server.setScenario({
       steps: [
         {
@@ -143,6 +115,7 @@ describe("sub-agents", () => {
 
 describe("MCP servers from config.toml", () => {
   it("offers a stdio server's tools as NAME__tool and shows calls as mcpToolCall items", async () => {
+    const { server, repo } = harness;
     server.setScenario({
       steps: [
         { output: [{ type: "function_call", name: "echo_srv__echo", arguments: { text: "hi there" } }] },
@@ -163,6 +136,7 @@ describe("MCP servers from config.toml", () => {
   });
 
   it("turns a server that fails to start into a warning, not a crash", async () => {
+    const { server, repo } = harness;
     server.setScenario({ steps: [{ output: [{ type: "message", text: "fine" }] }] });
     const thread = (await kiln('[mcp_servers.broken]\ncommand = "/nonexistent/mcp-server"\n')).startThread({
       cwd: repo.dir,
@@ -178,6 +152,7 @@ describe("MCP servers from config.toml", () => {
 
 describe("hooks from config.toml", () => {
   it("blocks a tool call with a pre_tool_use hook and tells the model why; runs session_start and stop", async () => {
+    const { server, repo, home } = harness;
     const log = join(home, "hook.log");
     const guard = join(home, "guard.sh");
     await writeFile(
@@ -212,6 +187,7 @@ describe("hooks from config.toml", () => {
 
 describe("skills and custom prompts", () => {
   it("lists skills to the model and loads one on demand with load_skill", async () => {
+    const { server, repo } = harness;
     const skill = join(repo.dir, ".kiln", "skills", "release");
     await mkdir(skill, { recursive: true });
     await writeFile(
@@ -235,6 +211,7 @@ describe("skills and custom prompts", () => {
   });
 
   it("expands /NAME args from $KILN_HOME/prompts before the model sees the prompt", async () => {
+    const { server, repo, home } = harness;
     await mkdir(join(home, "prompts"));
     await writeFile(
       join(home, "prompts", "review.md"),

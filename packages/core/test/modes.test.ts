@@ -2,69 +2,22 @@
 // plan mode explores read-only and proposes a plan that approvePlan() carries out in code mode;
 // execute mode never asks.
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { foldTurn, Kiln, type PendingApproval } from "@kiln/core";
-import {
-  createTempGitRepo,
-  type FakeModelServer,
-  startFakeModelServer,
-  type TempGitRepo,
-} from "@kiln/test-support";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { foldTurn, type PendingApproval } from "@kiln/core";
+import { describe, expect, it } from "vitest";
+import { useKilnHarness } from "./harness.ts";
 
-let server: FakeModelServer;
-let home: string;
-let repo: TempGitRepo;
-let kiln: Kiln;
-
-beforeEach(async () => {
-  server = await startFakeModelServer({ scenario: { steps: [] } });
-  home = await mkdtemp(join(tmpdir(), "kiln-home-"));
-  repo = await createTempGitRepo({ "a.txt": "alpha\n" });
-  kiln = new Kiln({
-    env: { KILN_HOME: home, OPENAI_API_KEY: "k" },
-    overrides: [`openai_base_url="${server.url}"`, "model_providers.openai.retry_base_delay_ms=10"],
-  });
-});
-
-afterEach(async () => {
-  await server.close();
-  await repo.cleanup();
-  await rm(home, { recursive: true, force: true });
-});
-
-interface InputItem {
-  type: string;
-  role?: string;
-  content?: { type: string; text?: string }[];
-}
-
-interface RequestBody {
-  input: InputItem[];
-  tools: { name: string }[];
-}
-
-function request(index: number): RequestBody {
-  const recorded = server.requests[index];
-  if (recorded === undefined) throw new Error(`the model got no request #${index}`);
-  return recorded.body as RequestBody;
-}
+const harness = useKilnHarness();
+const { messages, requestBody } = harness;
 
 function toolNames(index: number): string[] {
-  return request(index).tools.map((t) => t.name);
-}
-
-/** The texts of request `index`'s messages of `role`, in order. */
-function messages(index: number, role: string): string[] {
-  return request(index)
-    .input.filter((i) => i.type === "message" && i.role === role)
-    .map((i) => i.content?.map((c) => c.text ?? "").join("") ?? "");
+  return requestBody(index).tools.map((t) => t.name);
 }
 
 describe("plan mode", () => {
   it("offers no writing tools, runs commands read-only and announces itself to the model", async () => {
+    const { server, kiln, repo } = harness;
     server.setScenario({
       steps: [
         { output: [{ type: "exec_command", cmd: "echo x > f.txt" }] },
@@ -96,6 +49,7 @@ describe("plan mode", () => {
   });
 
   it("records the read-only sandbox, no approvals and the plan mode in the turn's context", async () => {
+    const { server, kiln, repo } = harness;
     server.setScenario({
       steps: [{ output: [{ type: "message", text: "<proposed_plan>1. a</proposed_plan>" }] }],
     });
@@ -122,6 +76,7 @@ describe("plan mode", () => {
   });
 
   it("carries out the approved plan in a code-mode turn that offers apply_patch again", async () => {
+    const { server, kiln, repo } = harness;
     server.setScenario({
       steps: [
         { output: [{ type: "message", text: "Here it is.\n<proposed_plan>\n1. do X\n</proposed_plan>" }] },
@@ -153,6 +108,7 @@ describe("plan mode", () => {
   });
 
   it("refuses approvePlan when no plan was proposed", () => {
+    const { kiln, repo } = harness;
     const thread = kiln.startThread({ cwd: repo.dir, approvalPolicy: "never" });
     expect(() => thread.approvePlan()).toThrow(
       "there is no proposed plan to approve: run a turn in plan mode first",
@@ -163,6 +119,7 @@ describe("plan mode", () => {
 
 describe("execute mode", () => {
   it("never asks, even under the untrusted policy: commands run and escalations are declined", async () => {
+    const { server, kiln, repo } = harness;
     server.setScenario({
       steps: [
         { output: [{ type: "exec_command", cmd: "touch made.txt" }] },
@@ -208,6 +165,7 @@ describe("execute mode", () => {
 
 describe("plan mode and tools outside the sandbox", () => {
   it("refuses a mutating dynamic tool and lets a read-only one run", async () => {
+    const { server, kiln, repo } = harness;
     const { z } = await import("zod");
     const calls: string[] = [];
     server.setScenario({
@@ -243,7 +201,7 @@ describe("plan mode and tools outside the sandbox", () => {
     await thread.run("plan a deploy");
     thread.close();
     expect(calls).toEqual(["status"]);
-    const body = server.requests[1]?.body as { input: { type: string; output?: string }[] };
+    const body = requestBody(1);
     expect(body.input.filter((i) => i.type === "function_call_output")[0]?.output).toMatch(
       /^Error: plan mode is read-only: deploy/,
     );

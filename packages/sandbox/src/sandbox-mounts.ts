@@ -49,6 +49,9 @@ const tooBroad = new Set([
   "/media",
 ]);
 
+/** Kept read-only inside writable roots: `.git` (hooks, config), `.kiln` and `.codex` (agent config). */
+const PROTECTED_SUBPATHS = [".git", ".kiln", ".codex"];
+
 const inside = (path: string, tree: string) => path === tree || path.startsWith(`${tree}/`);
 
 /**
@@ -68,6 +71,14 @@ export async function resolveSandboxLayout(policy: SandboxPolicy, cwd: string): 
       );
     }
     if (!mounts.some((mount) => mount.path === path)) mounts.push({ path, write });
+    // What runs with the user's full rights later (git hooks, Kiln's own project config) stays
+    // read-only inside a writable root, so a sandboxed command cannot plant code for the host to run.
+    if (write) {
+      for (const name of PROTECTED_SUBPATHS) {
+        const sub = await realpath(`${path}/${name}`).catch(() => undefined);
+        if (sub !== undefined && inside(sub, path)) mounts.push({ path: sub, write: false });
+      }
+    }
   }
   const realCwd = await realDirectory(cwd, "Working directory");
   const covered =

@@ -29,7 +29,13 @@ export function openTerminalApprover(stderr: NodeJS.WriteStream): TerminalApprov
   const ask = async (question: string, signal?: AbortSignal): Promise<string> =>
     (await rl.question(question, signal === undefined ? {} : { signal })).trim().toLowerCase();
   return {
-    async approve(request, signal) {
+    async approve(untrusted, signal) {
+      // The model writes summary and reason: control characters could redraw the prompt.
+      const request = {
+        ...untrusted,
+        summary: visible(untrusted.summary),
+        reason: untrusted.reason === undefined ? undefined : visible(untrusted.reason),
+      };
       const what =
         request.kind === "command"
           ? `run ${c.bold(request.summary)}${request.escalated ? " outside the sandbox" : ""}`
@@ -64,4 +70,11 @@ export function openTerminalApprover(stderr: NodeJS.WriteStream): TerminalApprov
       input.destroy();
     },
   };
+}
+
+/** Control characters made visible (`\x1b` → `\u001b`), so text cannot move the cursor or clear lines. */
+function visible(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
+    c === "\n" ? "⏎" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }

@@ -153,6 +153,10 @@ export class AgentThread {
   private contextTokens: number;
   private proposedPlan: string | undefined;
   private connected: Promise<ConnectedTools> | undefined;
+  /** Emits into the running turn's stream (children's events arrive at any time). */
+  private live: ((event: ThreadEvent) => void) | undefined;
+  /** Children's events that arrived between turns: they open the next stream, so seq stays gap-free. */
+  private readonly betweenTurns: ThreadEvent[] = [];
   private sessionStarted = false;
   private readonly tools: Map<string, Tool>;
 
@@ -174,6 +178,10 @@ export class AgentThread {
     }
     this.contextTokens = historyTokens(options.history);
     this.tools = new Map(options.tools);
+    options.subAgents?.attach((event) => {
+      if (this.live !== undefined) this.live(event);
+      else this.betweenTurns.push(event);
+    });
   }
 
   get id(): string {
@@ -273,8 +281,10 @@ export class AgentThread {
     if (unfinished === undefined) {
       throw new KilnError("conflict", `thread ${this.id} has no unfinished turn to continue: give a prompt`);
     }
-    this.unfinished = undefined;
     const turnId = unfinished.context.turnId;
+    if (this.running !== undefined)
+      throw new KilnError("conflict", `thread ${this.id} is already running a turn`);
+    this.unfinished = undefined;
     return this.stream(options, (emit) =>
       this.turn(
         turnId,
@@ -291,12 +301,23 @@ export class AgentThread {
             if (!waiting.has(call.call_id)) this.record(turnId, outputItem(call, INTERRUPTED_CALL_OUTPUT));
           }
           const plan: ToolContext["plan"] = { itemId: undefined, steps: [] };
-          await runToolCalls(
-            rerun,
-            this.toolsForMode(),
-            (call) => this.toolContext(turnId, call, signal, (e) => emit(e, turnId), plan),
-            (output) => this.record(turnId, output),
-          );
+          let unanswered = [...rerun];
+          try {
+            await runToolCalls(
+              rerun,
+              this.toolsForMode(),
+              (call) => this.toolContext(turnId, call, signal, (e) => emit(e, turnId), plan),
+              (output) => {
+                unanswered = unanswered.filter((c) => !("call_id" in output) || c.call_id !== output.call_id);
+                this.record(turnId, output);
+              },
+            );
+          } catch (error) {
+            // Every call keeps an output, or the thread's next request would be rejected.
+            for (const call of unanswered)
+              this.record(turnId, outputItem(call, "Error: not run: the turn ended first"));
+            throw error;
+          }
         },
       ),
     );
@@ -396,7 +417,16 @@ export class AgentThread {
       queue.push(envelope);
     };
     if (this.seq === 0) emit({ type: "thread/started", thread: this.info });
-    body(emit)
+    let turnId: string | undefined;
+    this.live = (event) => emit(event, turnId);
+    for (const event of this.betweenTurns.splice(0)) emit(event);
+    const tracked = (event: ThreadEvent, id?: string) => {
+      if (event.type === "turn/started") turnId = event.turnId;
+      emit(event, id);
+    };
+    // A body that throws synchronously must not leave the thread marked as running.
+    Promise.resolve()
+      .then(() => body(tracked))
       .then(
         () => queue.end(),
         (error: unknown) => queue.fail(error),
@@ -404,6 +434,7 @@ export class AgentThread {
       .finally(() => {
         options.signal?.removeEventListener("abort", onAbort);
         this.running = undefined;
+        this.live = undefined;
         this.steering.length = 0;
         this.o.rollout.sync();
       });
@@ -514,7 +545,9 @@ export class AgentThread {
             )
           : await replaceLoop(signal);
     } catch (error) {
-      outcome = { status: "failed", usage: emptyUsage(), finalResponse: "", error: toErrorInfo(error) };
+      const info = toErrorInfo(error);
+      const status = info.code === "turn_interrupted" ? "interrupted" : "failed";
+      outcome = { status, usage: emptyUsage(), finalResponse: "", error: info };
     }
     if (plan.itemId !== undefined) {
       emit({ type: "item/completed", item: { id: plan.itemId, type: "plan", steps: plan.steps } });

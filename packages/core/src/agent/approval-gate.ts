@@ -67,8 +67,9 @@ export class ApprovalGate {
     emit: (event: ThreadEvent) => void,
     signal: AbortSignal,
   ): Promise<ApprovalDecision> {
-    if (this.preapproved(request)) return "approved";
+    // The policy first: a rule granted in code mode must not let plan or execute mode escalate.
     if (this.policy() === "never") return "denied";
+    if (this.preapproved(request)) return "approved";
     const restored = this.restored.get(request.callId);
     this.restored.delete(request.callId);
     const item: ApprovalItem = restored ?? {
@@ -100,15 +101,21 @@ export class ApprovalGate {
   }
 
   private remember(item: ApprovalItem): void {
-    if (item.decision === "approved_for_session") this.sessionCommands.add(`${item.kind}:${item.summary}`);
+    if (item.decision === "approved_for_session")
+      this.sessionCommands.add(ruleKey(item.kind, item.escalated === true, item.summary));
     if (item.decision === "approved_prefix" && item.prefixRule !== undefined)
       this.sessionPrefixes.push(item.prefixRule);
   }
 
   private preapproved(request: ApprovalRequest): boolean {
-    if (this.sessionCommands.has(`${request.kind}:${request.summary}`)) return true;
+    if (this.sessionCommands.has(ruleKey(request.kind, request.escalated, request.summary))) return true;
     if (request.kind !== "command" || /[;&|<>`$()\n]/.test(request.summary)) return false;
     const words = request.summary.trim().split(/\s+/);
     return this.sessionPrefixes.some((prefix) => prefix.length > 0 && prefix.every((w, i) => words[i] === w));
   }
+}
+
+/** Approving a command in the sandbox says nothing about running it outside: the key tells them apart. */
+function ruleKey(kind: string, escalated: boolean, summary: string): string {
+  return `${kind}:${escalated ? "escalated" : "sandboxed"}:${summary}`;
 }

@@ -55,9 +55,11 @@ export async function compactHistory(args: {
     role: "user",
     content: [{ type: "input_text", text: COMPACTION_PROMPT }],
   };
+  // Without tools in the request, tool calls and results travel as text: every wire accepts that
+  // (Anthropic rejects tool_use blocks when no tools are declared).
   const request: ModelRequest = {
     ...args.request,
-    input: [...args.history, prompt],
+    input: [...args.history.map(toolItemAsText), prompt],
     tools: [],
     outputSchema: undefined,
   };
@@ -107,4 +109,41 @@ function isSummary(item: HistoryItem): boolean {
     item.type === "message" &&
     item.content.some((c) => c.type === "input_text" && c.text.startsWith("<context_summary>"))
   );
+}
+
+/** A tool call or result as a plain message, for the summarising request. */
+function toolItemAsText(item: HistoryItem): HistoryItem {
+  switch (item.type) {
+    case "function_call":
+      return {
+        type: "message",
+        role: "assistant",
+        content: [{ type: "output_text", text: `[called ${item.name} ${item.arguments}]` }],
+      };
+    case "custom_tool_call":
+      return {
+        type: "message",
+        role: "assistant",
+        content: [{ type: "output_text", text: `[called ${item.name}]\n${item.input}` }],
+      };
+    case "function_call_output":
+    case "custom_tool_call_output":
+      return {
+        type: "message",
+        role: "user",
+        content: [{ type: "input_text", text: `[tool result]\n${item.output}` }],
+      };
+    case "reasoning":
+      return {
+        type: "message",
+        role: "assistant",
+        content: [{ type: "output_text", text: item.summary.map((s) => s.text).join("\n") }],
+      };
+    case "message":
+      return item;
+    default: {
+      const never: never = item;
+      return never;
+    }
+  }
 }

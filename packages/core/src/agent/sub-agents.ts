@@ -3,6 +3,7 @@
 // (its completed items and turn ends). Limits: nesting depth, and children running at once across the
 // whole tree; a child's usage rolls up into the parent turn that waits for it.
 import {
+  type ApprovalPolicy,
   addUsage,
   type EventEnvelope,
   emptyUsage,
@@ -22,8 +23,8 @@ export interface SubAgentResult {
 
 /** What the sub-agent tools use. */
 export interface SubAgentControl {
-  spawn(prompt: string, model: string | undefined, emit: (event: ThreadEvent) => void): string;
-  send(id: string, message: string, emit: (event: ThreadEvent) => void): void;
+  spawn(prompt: string, model: string | undefined, approvalPolicy: ApprovalPolicy): string;
+  send(id: string, message: string): void;
   wait(ids: string[], timeoutMs: number, signal: AbortSignal): Promise<SubAgentResult[]>;
   close(id: string): void;
   /** Ids of this thread's sub-agents. */
@@ -45,7 +46,12 @@ interface Child {
 }
 
 /** Creates a child thread at the given depth. */
-export type ChildFactory = (options: { model: string | undefined; depth: number }) => AgentThread;
+export type ChildFactory = (options: {
+  model: string | undefined;
+  depth: number;
+  /** The parent's effective policy (execute mode's `never` reaches its children). */
+  approvalPolicy: ApprovalPolicy;
+}) => AgentThread;
 
 /** The sub-agents of one thread. */
 export class SubAgents implements SubAgentControl {
@@ -59,6 +65,14 @@ export class SubAgents implements SubAgentControl {
     private readonly budget: SubAgentBudget,
   ) {}
 
+  /** Where children's events go: the parent thread's stream (buffered between its turns). */
+  private emit: (event: ThreadEvent) => void = () => undefined;
+
+  /** Connects the children's events to the parent thread. */
+  attach(emit: (event: ThreadEvent) => void): void {
+    this.emit = emit;
+  }
+
   /** Takes the children's usage gathered since the last call (rolled into the parent's turn). */
   takeUsage(): Usage {
     const usage = this.pendingUsage;
@@ -66,32 +80,36 @@ export class SubAgents implements SubAgentControl {
     return usage;
   }
 
-  spawn(prompt: string, model: string | undefined, emit: (event: ThreadEvent) => void): string {
+  spawn(prompt: string, model: string | undefined, approvalPolicy: ApprovalPolicy): string {
     if (this.depth + 1 > this.budget.maxDepth) {
       throw new KilnError(
         "invalid_request",
         `sub-agent depth limit reached (${this.budget.maxDepth}): do this work yourself`,
       );
     }
-    this.reserve();
-    const thread = this.factory({ model, depth: this.depth + 1 });
+    this.checkCapacity();
+    // Reserve only once the child exists: a child that cannot be made must not use up a slot.
+    const thread = this.factory({ model, depth: this.depth + 1, approvalPolicy });
+    this.budget.running++;
     const child: Child = { thread, done: Promise.resolve(), status: "running", finalResponse: "" };
     this.children.set(thread.id, child);
-    this.runTurn(child, prompt, emit);
+    this.runTurn(child, prompt);
     return thread.id;
   }
 
-  send(id: string, message: string, emit: (event: ThreadEvent) => void): void {
+  send(id: string, message: string): void {
     const child = this.get(id);
     if (child.status === "running") {
       child.thread.steer(message);
       return;
     }
-    this.reserve();
-    this.runTurn(child, message, emit);
+    this.checkCapacity();
+    this.budget.running++;
+    this.runTurn(child, message);
   }
 
   async wait(ids: string[], timeoutMs: number, signal: AbortSignal): Promise<SubAgentResult[]> {
+    if (signal.aborted) throw new KilnError("turn_interrupted", "the turn was interrupted");
     const children = ids.map((id) => [id, this.get(id)] as const);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
@@ -129,17 +147,17 @@ export class SubAgents implements SubAgentControl {
     return child;
   }
 
-  private reserve(): void {
+  private checkCapacity(): void {
     if (this.budget.running >= this.budget.maxConcurrent) {
       throw new KilnError(
         "conflict",
         `${this.budget.running} sub-agents are already running (the limit is ${this.budget.maxConcurrent}): wait for one with wait_agent first`,
       );
     }
-    this.budget.running++;
   }
 
-  private runTurn(child: Child, input: string, emit: (event: ThreadEvent) => void): void {
+  private runTurn(child: Child, input: string): void {
+    const emit = this.emit;
     child.status = "running";
     const forward = async (events: AsyncIterable<EventEnvelope>) => {
       for await (const { event } of events) {

@@ -100,6 +100,10 @@ export const ConfigFile = z.object({
   profile: z.string().optional(),
   profiles: z.record(z.string(), ProfileConfig).optional(),
   model_providers: z.record(z.string(), ModelProviderEntry).optional(),
+  /** `[projects."/abs/repo"] trust_level = "trusted"`: that repository's `.kiln/config.toml` may set any key. */
+  projects: z
+    .record(z.string(), z.object({ trust_level: z.enum(["trusted", "untrusted"]).optional() }))
+    .optional(),
   /** `[prices."MODEL"]`: what a model costs, for usage reports and `max_thread_cost`. */
   prices: z.record(z.string(), ModelPrice).optional(),
   /** Reserved for MCP servers (see the MCP docs). */

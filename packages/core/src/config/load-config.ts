@@ -43,6 +43,10 @@ export interface ResolvedConfig {
   limits: HarnessLimits;
   /** Price of the configured model, when `[prices]` has it. */
   price: ModelPrice | undefined;
+  /** The whole price table (sub-agents may use other models). */
+  prices: Record<string, ModelPrice>;
+  /** Problems that did not stop loading (e.g. project keys ignored), for the user to see. */
+  warnings: string[];
   /** Files that were read, in order. */
   sources: string[];
 }
@@ -103,10 +107,20 @@ export function loadConfig(options: LoadConfigOptions): ResolvedConfig {
   const kilnHome = kilnHomeFrom(options.env);
   const layers: Layer[] = [];
   const sources: string[] = [];
-  for (const file of [join(kilnHome, "config.toml"), projectConfigPath(options.cwd)]) {
-    if (file === undefined || !existsSync(file)) continue;
-    layers.push({ source: file, values: readToml(file) });
-    sources.push(file);
+  const warnings: string[] = [];
+  const globalFile = join(kilnHome, "config.toml");
+  if (existsSync(globalFile)) {
+    layers.push({ source: globalFile, values: readToml(globalFile) });
+    sources.push(globalFile);
+  }
+  const projectFile = projectConfigPath(options.cwd);
+  if (projectFile !== undefined) {
+    const trusted = isTrustedProject(layers[0]?.values, dirname(dirname(projectFile)));
+    const values = trusted
+      ? readToml(projectFile)
+      : untrustedProjectValues(readToml(projectFile), projectFile, warnings);
+    layers.push({ source: projectFile, values });
+    sources.push(projectFile);
   }
   for (const layer of layers) check(ConfigFile, layer);
 
@@ -144,7 +158,7 @@ export function loadConfig(options: LoadConfigOptions): ResolvedConfig {
 
   const all = layers.reduce<Record<string, unknown>>((acc, layer) => deepMerge(acc, layer.values), {});
   const config = ConfigFile.parse(all);
-  return resolveConfig(config, kilnHome, options.env, sources);
+  return { ...resolveConfig(config, kilnHome, options.env, sources), warnings };
 }
 
 function resolveConfig(
@@ -152,7 +166,7 @@ function resolveConfig(
   kilnHome: string,
   env: Record<string, string | undefined>,
   sources: string[],
-): ResolvedConfig {
+): Omit<ResolvedConfig, "warnings"> {
   const providerId = config.model_provider ?? "openai";
   const builtIn = BUILT_IN_PROVIDERS[providerId];
   const userProvider = config.model_providers?.[providerId];
@@ -208,6 +222,7 @@ function resolveConfig(
       subAgentMaxConcurrent: config.sub_agents?.max_concurrent ?? 4,
     },
     price: config.prices?.[model],
+    prices: config.prices ?? {},
     sources,
   };
 }
@@ -227,6 +242,53 @@ function apiKeyFor(
 }
 
 /** The repository's `.kiln/config.toml`: from cwd up to the git root (or the filesystem root). */
+/**
+ * Keys a repository's own `.kiln/config.toml` may set without being trusted: nothing that runs
+ * programs on the host (hooks, MCP servers), sends data elsewhere (providers, URLs) or loosens the
+ * sandbox and approvals. A cloned repository is somebody else's code.
+ */
+const PROJECT_SAFE_KEYS = new Set([
+  "model",
+  "model_reasoning_effort",
+  "model_reasoning_summary",
+  "project_doc_max_bytes",
+  "tool_output_token_limit",
+  "mode",
+  "max_turn_tokens",
+  "repeated_failure_limit",
+]);
+
+/** `[projects."/path/to/repo"] trust_level = "trusted"` in $KILN_HOME/config.toml (as in Codex). */
+function isTrustedProject(global: Record<string, unknown> | undefined, repoRoot: string): boolean {
+  const projects = global?.projects;
+  if (typeof projects !== "object" || projects === null) return false;
+  const entry = (projects as Record<string, unknown>)[repoRoot];
+  return (
+    typeof entry === "object" &&
+    entry !== null &&
+    (entry as { trust_level?: unknown }).trust_level === "trusted"
+  );
+}
+
+function untrustedProjectValues(
+  values: Record<string, unknown>,
+  file: string,
+  warnings: string[],
+): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  const ignored: string[] = [];
+  for (const [key, value] of Object.entries(values)) {
+    if (PROJECT_SAFE_KEYS.has(key)) kept[key] = value;
+    else ignored.push(key);
+  }
+  if (ignored.length > 0) {
+    warnings.push(
+      `${file}: ignored ${ignored.join(", ")} (a project's config may not set these unless you trust it: add [projects."${dirname(dirname(file))}"] trust_level = "trusted" to $KILN_HOME/config.toml)`,
+    );
+  }
+  return kept;
+}
+
 function projectConfigPath(cwd: string): string | undefined {
   let dir = resolve(cwd);
   for (;;) {

@@ -7,6 +7,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import type { ApprovalPolicy, HistoryItem, SandboxMode } from "@kiln/protocol";
 import type { Skill } from "../skills/discover-skills.ts";
 import { skillsInstructions } from "../skills/skills-instructions.ts";
+import { isConfinedFile } from "../util/confined-file.ts";
 import baseInstructions from "./base-instructions.md";
 
 /** The base instructions Kiln sends as `instructions`. */
@@ -32,7 +33,7 @@ export interface InstructionsContext {
 export function findAgentsFiles(cwd: string, kilnHome: string): string[] {
   const files: string[] = [];
   const global = join(kilnHome, "AGENTS.md");
-  if (existsSync(global)) files.push(global);
+  if (isConfinedFile(global, [kilnHome])) files.push(global);
   const root = repositoryRoot(cwd);
   const chain: string[] = [];
   let dir = resolve(cwd);
@@ -45,7 +46,7 @@ export function findAgentsFiles(cwd: string, kilnHome: string): string[] {
   }
   for (const d of chain) {
     const file = join(d, "AGENTS.md");
-    if (existsSync(file)) files.push(file);
+    if (isConfinedFile(file, [root])) files.push(file);
   }
   return files;
 }

@@ -98,4 +98,3 @@ function apiText(error: APIError): string {
   const body = error.error as { error?: { message?: unknown } } | undefined;
   return typeof body?.error?.message === "string" ? body.error.message : error.message;
 }
-

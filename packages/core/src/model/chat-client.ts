@@ -2,7 +2,7 @@
 // official `openai` package. History is converted from the Responses shape; freeform tools (apply_patch)
 // become functions with one string argument `input`, and their calls come back as custom tool calls so
 // the rest of the harness sees one shape whatever the wire.
-import { assertNever, emptyUsage, type HistoryItem, KilnError, type Usage } from "@kiln/protocol";
+import { assertNever, emptyUsage, type HistoryItem, KilnError, newId, type Usage } from "@kiln/protocol";
 import OpenAI from "openai";
 import { withIdleTimeout } from "./idle-timeout.ts";
 import type { ModelClient, ModelRequest, ModelStreamEvent, ToolSpec } from "./model-client.ts";
@@ -92,7 +92,7 @@ export function createChatClient(connection: ProviderConnection): ModelClient {
         };
       }
       for (const [index, call] of [...calls.entries()].sort((a, b) => a[0] - b[0])) {
-        const callId = call.id || `call_${index}`;
+        const callId = call.id || newId("call"); // some servers send no ids; ids must be unique per thread
         yield { type: "item_done", item: toHistoryCall(callId, call.name, call.arguments, freeform) };
       }
       yield { type: "completed", usage: usage ?? emptyUsage(), responseId: undefined };

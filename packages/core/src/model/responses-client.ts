@@ -3,6 +3,7 @@
 import { HistoryItem, KilnError, type Usage } from "@kiln/protocol";
 import OpenAI from "openai";
 import { withIdleTimeout } from "./idle-timeout.ts";
+import { modelInfo } from "./model-catalog.ts";
 import type { ModelClient, ModelRequest, ModelStreamEvent } from "./model-client.ts";
 import { toModelError } from "./model-errors.ts";
 
@@ -36,7 +37,10 @@ export function createResponsesClient(connection: ProviderConnection): ModelClie
       const body = {
         model: request.model,
         instructions: request.instructions,
-        input: request.input,
+        // A reasoning item without encrypted content cannot be resolved by a stateless (store:false) API.
+        input: request.input.filter(
+          (item) => item.type !== "reasoning" || (item.encrypted_content ?? "") !== "",
+        ),
         tools: request.tools,
         tool_choice: "auto",
         parallel_tool_calls: request.parallelToolCalls,
@@ -49,8 +53,12 @@ export function createResponsesClient(connection: ProviderConnection): ModelClie
                 effort: request.reasoningEffort,
                 ...(request.reasoningSummary === undefined ? {} : { summary: request.reasoningSummary }),
               },
-              include: ["reasoning.encrypted_content"],
             }),
+        // With store:false a reasoning item can only be sent back with its encrypted content, so ask
+        // for it whenever the model reasons (whether or not an effort was configured).
+        ...(request.reasoningEffort !== undefined || modelInfo(request.model).reasoning
+          ? { include: ["reasoning.encrypted_content"] }
+          : {}),
         ...(request.promptCacheKey === undefined ? {} : { prompt_cache_key: request.promptCacheKey }),
         ...(request.outputSchema === undefined
           ? {}
@@ -115,7 +123,12 @@ function translate(event: { type: string } & Record<string, unknown>): ModelStre
           }
         | undefined;
       const reason = response?.error?.message ?? response?.incomplete_details?.reason ?? event.type;
-      if (response?.incomplete_details?.reason === "max_output_tokens" || /context/i.test(reason)) {
+      if (response?.incomplete_details?.reason === "max_output_tokens") {
+        throw new KilnError("model_error", "the model stopped: it reached its output token limit", {
+          retryable: false,
+        });
+      }
+      if (/context/i.test(reason)) {
         throw new KilnError("context_window_exceeded", `the model stopped: ${reason}`);
       }
       const code = response?.error?.code ?? "";

@@ -27,6 +27,8 @@ export interface RolloutState {
   unfinishedTurn: { context: TurnContext; danglingCalls: HistoryToolCall[] } | undefined;
   /** A torn last line was dropped (the process died while writing it). */
   droppedTornLine: boolean;
+  /** The collaboration mode of the last turn (it may have changed since the thread started). */
+  lastMode: TurnContext["mode"] | undefined;
 }
 
 /**
@@ -116,6 +118,7 @@ export function readRollout(path: string, options: { upToTurn?: number } = {}): 
     events,
     unfinishedTurn: context === undefined ? undefined : { context, danglingCalls: danglingCalls(history) },
     droppedTornLine,
+    lastMode: lastTurn === undefined ? undefined : contexts.get(lastTurn)?.mode,
   };
 }
 

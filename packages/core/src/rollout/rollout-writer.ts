@@ -59,6 +59,9 @@ function appendWriter(path: string, lastSeq: number): RolloutWriter {
   return {
     path,
     append(kind, payload) {
+      // After close the fd number may belong to another file: late events (a sub-agent finishing
+      // after its parent closed) are dropped rather than written anywhere.
+      if (!open) return;
       seq++;
       const line = `${JSON.stringify({ v: ROLLOUT_VERSION, seq, at: Date.now(), kind, payload })}\n`;
       writeSync(fd, line);

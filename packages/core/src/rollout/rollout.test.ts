@@ -150,6 +150,7 @@ describe("readRollout", () => {
       events,
       unfinishedTurn: undefined,
       droppedTornLine: false,
+      lastMode: "code",
     });
   });
 
@@ -200,6 +201,7 @@ describe("readRollout", () => {
       events,
       unfinishedTurn: undefined,
       droppedTornLine: true,
+      lastMode: "code",
     });
   });
 

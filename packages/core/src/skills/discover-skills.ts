@@ -3,6 +3,7 @@
 // cannot be used is skipped with a warning the caller shows to the user, never silently.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { isConfinedFile } from "../util/confined-file.ts";
 import { parseFrontMatter } from "./front-matter.ts";
 
 /** A skill: a folder of instructions (SKILL.md) and resources the model loads on demand. */
@@ -40,7 +41,7 @@ export function discoverSkills(options: { kilnHome: string; repoRoot: string }):
   ];
   for (const root of roots) {
     const seen = new Set<string>();
-    for (const dir of skillFolders(root.dir)) {
+    for (const dir of skillFolders(root.dir, root.scope === "repo")) {
       const result = readSkill(dir, root.scope);
       if (typeof result === "string") {
         warnings.push(result);
@@ -61,18 +62,25 @@ export function discoverSkills(options: { kilnHome: string; repoRoot: string }):
 }
 
 /** The sub-folders of `root` that hold a SKILL.md, in name order (symlinked folders count). */
-function skillFolders(root: string): string[] {
+function skillFolders(root: string, confined: boolean): string[] {
   let names: string[];
   try {
     names = readdirSync(root);
   } catch {
     return []; // No skills folder: nothing to discover.
   }
-  return names
-    .filter((name) => !name.startsWith("."))
-    .sort()
-    .map((name) => join(root, name))
-    .filter((dir) => isFile(join(dir, "SKILL.md")));
+  return (
+    names
+      .filter((name) => !name.startsWith("."))
+      .sort()
+      .map((name) => join(root, name))
+      // A repository's SKILL.md must really live in its skills folder: a symlink out of it (planted by a
+      // sandboxed command) would make Kiln read any host file for the model. Global skills are the
+      // user's own and may be symlinked from anywhere.
+      .filter((dir) =>
+        confined ? isConfinedFile(join(dir, "SKILL.md"), [root]) : isRegularFile(join(dir, "SKILL.md")),
+      )
+  );
 }
 
 /** The skill in `dir`, or the reason it was skipped. */
@@ -102,7 +110,7 @@ function readSkill(dir: string, scope: Skill["scope"]): Skill | string {
   return { name, description, path, dir, scope };
 }
 
-function isFile(path: string): boolean {
+function isRegularFile(path: string): boolean {
   try {
     return statSync(path).isFile();
   } catch {

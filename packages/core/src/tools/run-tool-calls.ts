@@ -54,13 +54,24 @@ export async function runToolCalls(
         index++;
       }
     }
-    const outputs = await Promise.all(
-      group.map((p) => {
-        const ctx = contextFor(p.call);
+    const contexts = group.map((p) => contextFor(p.call));
+    // An interrupt stops the calls not started yet (the caller answers them as not run).
+    if (contexts[0]?.signal?.aborted === true)
+      throw new KilnError("turn_interrupted", "the turn was interrupted");
+    // All calls of a group settle before anything is reported, so none runs on after the turn ended.
+    const settled = await Promise.allSettled(
+      group.map((p, i) => {
+        const ctx = contexts[i] as ToolContext;
         return hooks === undefined ? execute(p, ctx) : executeWithHooks(p, ctx, hooks);
       }),
     );
-    for (const [i, p] of group.entries()) onOutput(outputItem(p.call, outputs[i] ?? ""));
+    let failure: { reason: unknown } | undefined;
+    for (const [i, p] of group.entries()) {
+      const result = settled[i];
+      if (result?.status === "fulfilled") onOutput(outputItem(p.call, result.value));
+      else failure ??= { reason: result?.reason };
+    }
+    if (failure !== undefined) throw failure.reason;
   }
 }
 

@@ -75,7 +75,7 @@ async function runApplyPatch(args: ApplyPatchArgs, ctx: ToolContext): Promise<st
   ctx.emit({ type: "item/started", item });
   try {
     const writableRoots = policy.mode === "read-only" ? [ctx.cwd] : [ctx.cwd, ...policy.writableRoots];
-    const result = await applyPatch(args.patch, { cwd: ctx.cwd, writableRoots });
+    const result = await applyPatch(args.patch, { cwd: ctx.cwd, writableRoots, signal: ctx.signal });
     const changes = result.changes.map((c) => ({
       path: c.path,
       kind: c.kind,

@@ -2,7 +2,7 @@
 // exits or when `yield_time_ms` passes — then it goes on in the background as a session that
 // `write_stdin` continues.
 
-import { stat } from "node:fs/promises";
+import { realpath, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type CommandExecutionItem, KilnError, type SandboxPolicy } from "@kiln/protocol";
 import { z } from "zod";
@@ -36,6 +36,10 @@ export type ExecCommandArgs = z.infer<typeof ExecCommandArgs>;
 const DEFAULT_YIELD_MS = 10_000;
 /** Output deltas are coalesced so a chatty command does not write an event per byte. */
 const DELTA_FLUSH_MS = 50;
+/** …or as soon as this much is pending. */
+const DELTA_FLUSH_CHARS = 64 * 1024;
+/** Live output journaled per command at most. */
+const MAX_STREAMED_CHARS = 1024 * 1024;
 
 /** Environment every sandboxed command gets (on top of the sandbox's clean base). */
 const COMMAND_ENV = { PAGER: "cat", GIT_PAGER: "cat", NO_COLOR: "1", CI: "1" };
@@ -134,6 +138,18 @@ async function runExecCommand(
     () => false,
   );
   if (!isDir) throw ToolError.respondToModel(`workdir does not exist or is not a directory: ${cwd}`);
+  // The sandbox mounts the working directory: it must be one the thread may use, not any host path.
+  if (ctx.sandboxPolicy.mode !== "danger-full-access") {
+    const real = await realpath(cwd);
+    const roots = await Promise.all(
+      [ctx.cwd, ...ctx.sandboxPolicy.writableRoots].map((r) => realpath(r).catch(() => r)),
+    );
+    if (!roots.some((root) => real === root || real.startsWith(`${root}/`))) {
+      throw ToolError.respondToModel(
+        `workdir must be inside the workspace (${ctx.cwd}): ${cwd} is outside it`,
+      );
+    }
+  }
 
   const item: CommandExecutionItem = {
     id: ctx.newItemId(),
@@ -245,7 +261,8 @@ async function runExecCommand(
     });
     return formatResult({ exitCode, wallMs: durationMs, output: text });
   } finally {
-    if (killTimer !== undefined && session.exit !== undefined) clearTimeout(killTimer);
+    // The timeout outlives the call for a background command, but never the process itself.
+    if (killTimer !== undefined) void session.done.then(() => clearTimeout(killTimer));
     ctx.signal.removeEventListener("abort", onAbort);
   }
 }
@@ -261,10 +278,20 @@ function streamDeltas(session: ExecSession, itemId: string, ctx: ToolContext): (
     pending = "";
   };
   let live = true;
+  let streamed = 0;
   const unsubscribe = session.process.onData((chunk) => {
     if (!live) return;
-    pending += chunk;
-    timer ??= setTimeout(flush, DELTA_FLUSH_MS);
+    // Live output is for watching; past a cap it stops (the final item still has head and tail).
+    if (streamed >= MAX_STREAMED_CHARS) return;
+    const room = MAX_STREAMED_CHARS - streamed;
+    const piece =
+      chunk.length > room
+        ? `${chunk.slice(0, room)}\n…live output stops here; the result keeps the end…\n`
+        : chunk;
+    streamed += chunk.length;
+    pending += piece;
+    if (pending.length >= DELTA_FLUSH_CHARS) flush();
+    else timer ??= setTimeout(flush, DELTA_FLUSH_MS);
   });
   return () => {
     live = false;

@@ -1,4 +1,8 @@
 import type { SandboxProcess } from "@kiln/sandbox";
+import { BoundedText } from "./bounded-text.ts";
+
+/** Output kept per command between reads; the model sees at most max_output_tokens of it anyway. */
+const MAX_UNREAD_CHARS = 2 * 1024 * 1024;
 
 /** A command that is still running after its call returned (continued with `write_stdin`). */
 export interface ExecSession {
@@ -7,8 +11,8 @@ export interface ExecSession {
   cwd: string;
   process: SandboxProcess;
   startedAt: number;
-  /** Output not yet given to the model. */
-  unread: string;
+  /** Output not yet given to the model (bounded: head and tail of at most 2 MiB). */
+  unread: BoundedText;
   exit: { exitCode: number | null; signal: string | null } | undefined;
   /** Resolves when the process has exited and all output is in. */
   done: Promise<void>;
@@ -38,12 +42,12 @@ export function createExecSessions(limit = 16): ExecSessions {
         cwd,
         process,
         startedAt: Date.now(),
-        unread: "",
+        unread: new BoundedText(MAX_UNREAD_CHARS),
         exit: undefined,
         done: Promise.resolve(),
       };
       process.onData((chunk) => {
-        session.unread += chunk;
+        session.unread.append(chunk);
       });
       session.done = process.exited.then((status) => {
         session.exit = status;
@@ -94,7 +98,6 @@ export async function collect(
       void session.done.then(finish);
     });
   }
-  const output = session.unread;
-  session.unread = "";
+  const output = session.unread.take();
   return { output, exited: session.exit !== undefined };
 }

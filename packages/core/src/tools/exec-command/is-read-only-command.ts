@@ -33,7 +33,12 @@ export function isReadOnlyCommand(cmd: string): boolean {
       return !args.some((a) => /^-(exec|execdir|ok|okdir|delete|fprint|fprint0|fprintf|fls)$/.test(a));
     case "sed":
       // Only `sed -n '<addresses>p' files`: other scripts can write (w) or run commands (e).
-      return args[0] === "-n" && args[1] !== undefined && /^(\d+|\$)?(,(\d+|\$))?p$/.test(args[1]);
+      return (
+        args[0] === "-n" &&
+        args[1] !== undefined &&
+        /^(\d+|\$)?(,(\d+|\$))?p$/.test(args[1]) &&
+        !args.slice(2).some((a) => a.startsWith("-"))
+      );
     case "git":
       return isReadOnlyGit(args);
     default:

@@ -31,7 +31,7 @@ function asToolError(error: unknown): never {
   throw error;
 }
 
-const Spawn = z.object({ message: z.string().min(1), model: z.string().optional() });
+const Spawn = z.object({ message: z.string().min(1), model: z.string().min(1).optional() });
 const Send = z.object({ agent_id: z.string(), message: z.string().min(1) });
 const Wait = z.object({
   agent_ids: z.array(z.string()).optional(),
@@ -62,7 +62,7 @@ export function createSubAgentTools(): Tool[] {
     async execute(args, ctx) {
       let id: string;
       try {
-        id = control(ctx).spawn(args.message, args.model, ctx.emit);
+        id = control(ctx).spawn(args.message, args.model, ctx.approvalPolicy);
       } catch (error) {
         return asToolError(error);
       }
@@ -95,7 +95,7 @@ export function createSubAgentTools(): Tool[] {
     isMutating: () => true,
     async execute(args, ctx) {
       try {
-        control(ctx).send(args.agent_id, args.message, ctx.emit);
+        control(ctx).send(args.agent_id, args.message);
       } catch (error) {
         return asToolError(error);
       }

@@ -1,0 +1,129 @@
+// The composition of the HTTP server: no globals, every dependency passed in. Order of the app:
+// request context (id, log, counters) → ops routes (/healthz, /readyz, /metrics, OpenAPI; public)
+// → auth routes (they guard themselves) and secret routes → requireUser → the native API. Every
+// error becomes `{ error: ErrorInfo }`; an unexpected one is logged and answered without details.
+
+import { KilnError } from "@kiln/protocol";
+import type { KilnStore } from "@kiln/store";
+import { Hono } from "hono";
+import type { Logger } from "pino";
+import { type AppEnv, type Auth, errorResponse } from "./auth/index.ts";
+import { EventHub } from "./events/event-hub.ts";
+import type { KilnFactory } from "./executor/kiln-factory.ts";
+import { PendingApprovals } from "./executor/pending-approvals.ts";
+import { TurnExecutor } from "./executor/turn-executor.ts";
+import { createMetrics, type Metrics } from "./http/metrics.ts";
+import { requestContext } from "./http/request-context.ts";
+import { approvalRoutes } from "./routes/approvals.ts";
+import { sseRoutes } from "./routes/events-sse.ts";
+import { wsRoutes } from "./routes/events-ws.ts";
+import { opsRoutes } from "./routes/ops.ts";
+import type { RouteDeps } from "./routes/route-deps.ts";
+import { threadRoutes } from "./routes/threads.ts";
+import { turnRoutes } from "./routes/turns.ts";
+import { usageRoutes } from "./routes/usage.ts";
+import { secretRoutes, type UserSecrets } from "./secrets/index.ts";
+
+/** What `createServer` is built from. */
+export interface ServerDeps {
+  store: KilnStore;
+  /** Makes the `Kiln` that runs a user's threads (see createKilnFactory). */
+  kiln: KilnFactory;
+  auth: Auth;
+  /** Per-user secrets (the /secrets routes). */
+  secrets: UserSecrets;
+  /** Where workspaces (and the server's KILN_HOME) live. */
+  dataDir: string;
+  logger: Logger;
+  now?: () => number;
+  /** Host directories a thread's `cwd` may lie under (`--workspace-root`). */
+  workspaceRoots?: readonly string[];
+  /** SSE keep-alive interval (default 15 s). */
+  keepAliveMs?: number;
+  /** Live events one subscriber may fall behind by before it is resynced (default 10 000). */
+  subscriberBuffer?: number;
+  /** How long shutdown lets a running turn finish its current step (default 10 s). */
+  shutdownGraceMs?: number;
+}
+
+/** A running server's parts. */
+export interface KilnServer {
+  app: Hono<AppEnv>;
+  executor: TurnExecutor;
+  metrics: Metrics;
+  hub: EventHub;
+  /** Stops accepting turns, winds down running ones (see TurnExecutor.close) and ends event streams. */
+  close(): Promise<void>;
+}
+
+/** Builds the server (does not listen: see `listen`). */
+export function createServer(deps: ServerDeps): KilnServer {
+  const now = deps.now ?? Date.now;
+  const metrics = createMetrics();
+  const hub = new EventHub();
+  const approvals = new PendingApprovals();
+  const executor = new TurnExecutor({
+    store: deps.store,
+    hub,
+    metrics,
+    logger: deps.logger,
+    now,
+    kiln: deps.kiln,
+    dataDir: deps.dataDir,
+    workspaceRoots: deps.workspaceRoots ?? [],
+    approvals,
+    shutdownGraceMs: deps.shutdownGraceMs ?? 10_000,
+  });
+  const routeDeps: RouteDeps = {
+    store: deps.store,
+    executor,
+    approvals,
+    hub,
+    metrics,
+    logger: deps.logger,
+    now,
+    keepAliveMs: deps.keepAliveMs ?? 15_000,
+    subscriberBuffer: deps.subscriberBuffer ?? 10_000,
+  };
+
+  const app = new Hono<AppEnv>();
+  app.use("*", requestContext(deps.logger, metrics));
+  app.route(
+    "/",
+    opsRoutes(routeDeps, {
+      turnsRunning: () => executor.runningCount,
+      eventSubscribers: () => hub.subscriberCount(),
+      pendingApprovals: () => approvals.size,
+    }),
+  );
+  app.route("/api/v1", deps.auth.routes);
+  app.route("/api/v1", secretRoutes({ secrets: deps.secrets, requireUser: deps.auth.requireUser }));
+
+  const api = new Hono<AppEnv>();
+  api.use("*", deps.auth.requireUser);
+  for (const routes of [threadRoutes, turnRoutes, approvalRoutes, sseRoutes, wsRoutes, usageRoutes]) {
+    api.route("/", routes(routeDeps));
+  }
+  app.route("/api/v1", api);
+
+  app.notFound((c) =>
+    errorResponse(c, new KilnError("not_found", `no route ${c.req.method} ${new URL(c.req.url).pathname}`)),
+  );
+  app.onError((error, c) => {
+    if (!(error instanceof KilnError)) {
+      deps.logger.error({ err: error, requestId: c.get("requestId") }, "unhandled error");
+    }
+    return errorResponse(c, error);
+  });
+
+  return {
+    app,
+    executor,
+    metrics,
+    hub,
+    async close() {
+      await executor.close();
+      hub.close();
+    },
+  };
+}

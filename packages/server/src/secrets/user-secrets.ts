@@ -1,0 +1,61 @@
+// A user's secrets (model provider keys, environment secrets), sealed with the server's key before
+// they reach the store. Each is bound to its owner and name, so a row moved to another user or name
+// does not decrypt. Only `getSecret` ever returns a value, and only to server code (the executor).
+import type { KilnStore, SecretInfo } from "@kiln/store";
+import { secretScope } from "@kiln/store";
+import { z } from "zod";
+import type { SecretBox } from "./secret-box.ts";
+
+/** A secret's name: what it is called in the environment of a command (`OPENAI_API_KEY`). */
+export const SecretName = z
+  .string()
+  .regex(/^[A-Z0-9_]{1,64}$/, "use 1–64 of A–Z, 0–9 and _ (e.g. OPENAI_API_KEY)");
+
+/** A secret's value: 1 byte to 64 KiB of text. */
+export const SecretValue = z.string().min(1, "is empty").max(65_536, "is longer than 65536 characters");
+
+/** A secret as listed: never its value. */
+export const SecretSummary = z.object({ name: z.string(), updatedAt: z.number() });
+export type SecretSummary = z.infer<typeof SecretSummary>;
+
+/** Per-user secrets. */
+export interface UserSecrets {
+  /** The value, for server-side use only (never send it to a client, a log or an event). */
+  getSecret(userId: string, name: string): Promise<string | undefined>;
+  /** Creates or replaces; returns the summary. */
+  putSecret(userId: string, name: string, value: string): Promise<SecretSummary>;
+  /** `false` when the user has no such secret. */
+  deleteSecret(userId: string, name: string): Promise<boolean>;
+  /** Names and update times, by name. */
+  listSecrets(userId: string): Promise<SecretSummary[]>;
+}
+
+/** Secrets of users in `store`, sealed by `box`. */
+export function createUserSecrets(deps: {
+  store: KilnStore;
+  box: SecretBox;
+  now?: () => number;
+}): UserSecrets {
+  const { store, box } = deps;
+  const now = deps.now ?? Date.now;
+  const context = (scope: string, name: string) => `${scope}/${name}`;
+  const summary = (s: SecretInfo): SecretSummary => ({ name: s.name, updatedAt: s.updatedAt });
+  return {
+    async getSecret(userId, name) {
+      const scope = secretScope.user(userId);
+      const stored = await store.secrets.get(scope, name);
+      return stored === undefined ? undefined : box.open(stored, context(scope, name));
+    },
+    async putSecret(userId, name, value) {
+      const scope = secretScope.user(userId);
+      const at = now();
+      await store.secrets.put({ scope, name, ...box.seal(value, context(scope, name)), now: at });
+      const stored = (await store.secrets.list(scope)).find((s) => s.name === name);
+      return stored === undefined ? { name, updatedAt: at } : summary(stored);
+    },
+    deleteSecret: (userId, name) => store.secrets.delete(secretScope.user(userId), name),
+    async listSecrets(userId) {
+      return (await store.secrets.list(secretScope.user(userId))).map(summary);
+    },
+  };
+}

@@ -1,0 +1,178 @@
+// Durable turns: `kiln serve` is SIGKILLed in the middle of a turn and started again on the same data
+// directory; the turn completes without running a completed tool call twice, and a pending approval
+// is still pending (with the same id) after the restart.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type FakeModelServer, startFakeModelServer } from "@kiln/test-support";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type ServeProcess, startServe } from "./serve-process.ts";
+import { callApi, signIn, writeModelConfig } from "./server-harness.ts";
+import { readSse, turnCompleted } from "./sse-client.ts";
+
+let model: FakeModelServer;
+let home: string;
+let env: Record<string, string>;
+const running: ServeProcess[] = [];
+
+beforeEach(async () => {
+  model = await startFakeModelServer({ scenario: { steps: [] } });
+  home = await mkdtemp(join(tmpdir(), "kiln-serve-"));
+  await writeModelConfig(home, model.url);
+  env = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: home,
+    KILN_HOME: home,
+    LANG: "C.UTF-8",
+    OPENAI_API_KEY: "test",
+    KILN_ADMIN_PASSWORD: "admin-password",
+    KILN_LOG_LEVEL: "warn",
+  };
+});
+
+afterEach(async () => {
+  for (const p of running.splice(0)) {
+    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+    await p.exited;
+  }
+  await model.close();
+  await rm(home, { recursive: true, force: true });
+});
+
+async function serve(dataDir: string): Promise<ServeProcess> {
+  const p = await startServe(dataDir, env);
+  running.push(p);
+  return p;
+}
+
+async function until<T>(read: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("kiln serve killed mid-turn", () => {
+  it("resumes the turn after a restart: the completed command is not run again and the model is told the running one was interrupted", async () => {
+    model.setScenario({
+      steps: [
+        { output: [{ type: "exec_command", cmd: "echo ran >> count.txt" }] },
+        { output: [{ type: "exec_command", cmd: "sleep 30", yield_time_ms: 60_000 }] },
+        { output: [{ type: "message", text: "Carried on." }] },
+      ],
+    });
+    const dataDir = join(home, "data");
+    const first = await serve(dataDir);
+    const admin = await signIn(first.url, "admin", "admin-password");
+    const thread = (
+      await callApi(first.url, admin.token, "POST", "/api/v1/threads", { approvalPolicy: "never" })
+    ).body;
+    const turn = await callApi(first.url, admin.token, "POST", `/api/v1/threads/${thread.id}/turns`, {
+      input: "count, then wait",
+    });
+    expect(turn.status).toBe(202);
+    const turnId = turn.body.turnId as string;
+    await readSse(first.url, admin.token, `/api/v1/threads/${thread.id}/events`, (f) => {
+      const e = f.envelope.event;
+      return e.type === "item/started" && e.item.type === "commandExecution" && e.item.command === "sleep 30";
+    });
+    first.child.kill("SIGKILL");
+    expect((await first.exited).signal).toBe("SIGKILL");
+
+    const second = await serve(dataDir);
+    // The access token is signed with the data dir's secret key: still valid after the restart.
+    const { frames } = await readSse(
+      second.url,
+      admin.token,
+      `/api/v1/threads/${thread.id}/events?after=0`,
+      turnCompleted(turnId),
+    );
+    const seqs = frames.map((f) => f.envelope.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    expect(frames.at(-1)?.envelope.event).toMatchObject({
+      type: "turn/completed",
+      turnId,
+      status: "completed",
+    });
+    expect(await readFile(join(thread.info.cwd, "count.txt"), "utf8")).toBe("ran\n");
+
+    const last = model.requests.at(-1)?.body as { input: { type: string; output?: string }[] };
+    const outputs = last.input.filter((i) => i.type === "function_call_output").map((i) => i.output ?? "");
+    expect(outputs).toHaveLength(2);
+    expect(outputs[0]).toMatch(/^Exit code: 0/);
+    expect(outputs[1]).toMatch(/interrupted: the Kiln process stopped while it was running/);
+    expect(model.requests).toHaveLength(3);
+
+    const got = await callApi(second.url, admin.token, "GET", `/api/v1/threads/${thread.id}`);
+    expect(got.body).toMatchObject({
+      status: "idle",
+      turns: [expect.objectContaining({ id: turnId, status: "completed" })],
+    });
+  });
+
+  it("keeps a pending approval across a restart: it is listed again with the same id and the decision completes the turn", async () => {
+    model.setScenario({
+      steps: [
+        { output: [{ type: "exec_command", cmd: "touch made.txt" }] },
+        { output: [{ type: "message", text: "Made it." }] },
+      ],
+    });
+    const dataDir = join(home, "data");
+    const first = await serve(dataDir);
+    const admin = await signIn(first.url, "admin", "admin-password");
+    const thread = (
+      await callApi(first.url, admin.token, "POST", "/api/v1/threads", { approvalPolicy: "untrusted" })
+    ).body;
+    const turnId = (
+      await callApi(first.url, admin.token, "POST", `/api/v1/threads/${thread.id}/turns`, {
+        input: "make a file",
+      })
+    ).body.turnId as string;
+    const pending = await until(async () => {
+      const list = await callApi(first.url, admin.token, "GET", "/api/v1/approvals");
+      return list.body.approvals[0];
+    }, "the approval");
+    expect(pending).toMatchObject({
+      threadId: thread.id,
+      turnId,
+      approval: { type: "approval", kind: "command", summary: "touch made.txt", decision: "pending" },
+    });
+    const waiting = await callApi(first.url, admin.token, "GET", `/api/v1/threads/${thread.id}`);
+    expect(waiting.body).toMatchObject({
+      status: "waitingForApproval",
+      turns: [{ id: turnId, status: "waitingForApproval" }],
+    });
+    first.child.kill("SIGKILL");
+    await first.exited;
+
+    const second = await serve(dataDir);
+    const again = await until(async () => {
+      const list = await callApi(second.url, admin.token, "GET", "/api/v1/approvals");
+      return list.body.approvals[0];
+    }, "the approval after the restart");
+    expect(again.id).toBe(pending.id);
+    expect(again.approval).toEqual(pending.approval);
+
+    const answered = await callApi(second.url, admin.token, "POST", `/api/v1/approvals/${pending.id}`, {
+      decision: "approved",
+    });
+    expect(answered.body).toEqual({ id: pending.id, threadId: thread.id, decision: "approved" });
+    const { frames } = await readSse(
+      second.url,
+      admin.token,
+      `/api/v1/threads/${thread.id}/events`,
+      turnCompleted(turnId),
+    );
+    expect(frames.at(-1)?.envelope.event).toMatchObject({ status: "completed" });
+    const approvalItems = frames.filter(
+      (f) => f.envelope.event.type === "item/completed" && f.envelope.event.item.type === "approval",
+    );
+    expect(
+      approvalItems.map((f) => (f.envelope.event as { item: { decision: string } }).item.decision),
+    ).toEqual(["approved"]);
+    expect(await readFile(join(thread.info.cwd, "made.txt"), "utf8")).toBe("");
+  });
+});
