@@ -91,7 +91,7 @@ export function createChatClient(connection: ProviderConnection): ModelClient {
           item: { type: "message", role: "assistant", content: [{ type: "output_text", text }] },
         };
       }
-      for (const [index, call] of [...calls.entries()].sort((a, b) => a[0] - b[0])) {
+      for (const [, call] of [...calls.entries()].sort((a, b) => a[0] - b[0])) {
         const callId = call.id || newId("call"); // some servers send no ids; ids must be unique per thread
         yield { type: "item_done", item: toHistoryCall(callId, call.name, call.arguments, freeform) };
       }
