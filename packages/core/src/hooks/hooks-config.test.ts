@@ -52,7 +52,11 @@ describe("[hooks] in config.toml", () => {
   });
 
   it("lets a later layer replace an event's list, as for every other array key", () => {
-    writeFileSync(join(home, "config.toml"), '[[hooks.post_tool_use]]\ncommand = "global"\n');
+    // The repository is trusted here: an untrusted project may not set hooks at all.
+    writeFileSync(
+      join(home, "config.toml"),
+      `[projects."${repo}"]\ntrust_level = "trusted"\n\n[[hooks.post_tool_use]]\ncommand = "global"\n`,
+    );
     writeFileSync(join(repo, ".kiln", "config.toml"), '[[hooks.post_tool_use]]\ncommand = "project"\n');
 
     expect(load().hooks.post_tool_use).toEqual([{ command: "project" }]);
