@@ -1,7 +1,8 @@
 // Builds every package with esbuild: each package's src/index.ts → dist/index.js (dependencies left
 // external, resolved through node_modules at run time), plus self-contained bundles for executables
 // (the CLI) so that a process starts by parsing one file.
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { basename, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -40,11 +41,19 @@ const executables = [
   ["packages/test-support/src/fake-model-cli.ts", "packages/test-support/dist/fake-model-cli.js"],
 ].filter(([entry]) => existsSync(`${root}${entry}`));
 
+// Old chunks have other hashes: remove them so dist holds one build.
+for (const [, outfile] of executables)
+  rmSync(`${root}${dirname(outfile)}/chunks`, { recursive: true, force: true });
+
+// Split into chunks loaded on demand (dynamic imports): `kiln --version` parses a fraction of the code,
+// and the server, MCP and Anthropic SDKs load only when used.
 const bundles = executables.map(([entry, outfile]) =>
   build({
     ...common,
-    entryPoints: [`${root}${entry}`],
-    outfile: `${root}${outfile}`,
+    entryPoints: { [basename(outfile, ".js")]: `${root}${entry}` },
+    outdir: `${root}${dirname(outfile)}`,
+    chunkNames: "chunks/[name]-[hash]",
+    splitting: true,
     bundle: true,
     alias: aliases,
     external: nativeExternal,
@@ -53,3 +62,15 @@ const bundles = executables.map(([entry, outfile]) =>
 );
 
 await Promise.all([...libraries, ...bundles]);
+
+// Chunks of earlier builds have other hashes. A process started before this build may still load
+// them lazily, so only chunks older than ten minutes that this build did not write are removed.
+const cutoff = Date.now() - 10 * 60_000;
+for (const [, outfile] of executables) {
+  const dir = `${root}${dirname(outfile)}/chunks`;
+  if (!existsSync(dir)) continue;
+  for (const name of readdirSync(dir)) {
+    const path = `${dir}/${name}`;
+    if (statSync(path).mtimeMs < cutoff) rmSync(path, { force: true });
+  }
+}

@@ -2,10 +2,7 @@
 // reach it are printed as one line (a stack only with KILN_DEBUG=1).
 import { setFlagsFromString } from "node:v8";
 import { KilnError } from "@kiln/protocol";
-import { runDoctor } from "./doctor.ts";
-import { type CliIo, runExec } from "./exec/run-exec.ts";
-import { runMcpServer } from "./mcp-server/run-mcp-server.ts";
-import { runServe } from "./serve/run-serve.ts";
+import type { CliIo } from "./exec/run-exec.ts";
 
 const HELP = `kiln — a self-hostable platform for autonomous coding agents
 
@@ -35,16 +32,17 @@ async function main(): Promise<number> {
     stdout: process.stdout,
     stderr: process.stderr,
   };
+  // Each command is loaded when it runs (the bundle is split): `kiln exec` never loads the server.
   switch (command) {
     case "exec":
     case "e":
-      return runExec(io);
+      return (await import("./exec/run-exec.ts")).runExec(io);
     case "doctor":
-      return runDoctor(io);
+      return (await import("./doctor.ts")).runDoctor(io);
     case "mcp-server":
-      return runMcpServer(io);
+      return (await import("./mcp-server/run-mcp-server.ts")).runMcpServer(io);
     case "serve":
-      return runServe(io);
+      return (await import("./serve/run-serve.ts")).runServe(io);
     case "--version":
     case "-V":
       process.stdout.write(`kiln ${VERSION}\n`);

@@ -24,7 +24,6 @@ import { type LoadConfigOptions, loadConfig, type ResolvedConfig } from "./confi
 import { createHookRunner } from "./hooks/hook-runner.ts";
 import { BASE_INSTRUCTIONS, initialContext, repositoryRoot } from "./instructions/build-instructions.ts";
 import { parseMcpServers } from "./mcp/mcp-config.ts";
-import { connectMcpServers } from "./mcp/mcp-connections.ts";
 import { createModelClient } from "./model/create-model-client.ts";
 import { modelInfo } from "./model/model-catalog.ts";
 import type { ModelClient } from "./model/model-client.ts";
@@ -346,6 +345,8 @@ export class Kiln {
     env: Record<string, string | undefined>,
   ): Promise<ConnectedTools> {
     const warnings: string[] = [];
+    // The MCP SDK is loaded only when servers are configured.
+    const { connectMcpServers } = await import("./mcp/mcp-connections.ts");
     const connections = await connectMcpServers(parseMcpServers(config.mcpServers), {
       env,
       cwd,

@@ -1,9 +1,8 @@
 import { assertNever, KilnError } from "@kiln/protocol";
 import type { ResolvedConfig } from "../config/load-config.ts";
-import { createAnthropicClient } from "./anthropic-client.ts";
 import { createChatClient } from "./chat-client.ts";
-import type { ModelClient } from "./model-client.ts";
-import { createResponsesClient } from "./responses-client.ts";
+import type { ModelClient, ModelRequest, ModelStreamEvent } from "./model-client.ts";
+import { createResponsesClient, type ProviderConnection } from "./responses-client.ts";
 
 /** The model client for the configured provider; a missing API key is a clear error up front. */
 export function createModelClient(config: ResolvedConfig): ModelClient {
@@ -26,8 +25,20 @@ export function createModelClient(config: ResolvedConfig): ModelClient {
     case "chat":
       return createChatClient(connection);
     case "anthropic":
-      return createAnthropicClient(connection);
+      return lazyAnthropicClient(connection);
     default:
       return assertNever(provider.wire_api);
   }
+}
+
+/** The Anthropic SDK is loaded on the first call: OpenAI-wire users never pay for it at start-up. */
+function lazyAnthropicClient(connection: ProviderConnection): ModelClient {
+  let client: Promise<ModelClient> | undefined;
+  return {
+    wire: "anthropic",
+    async *stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelStreamEvent> {
+      client ??= import("./anthropic-client.ts").then((m) => m.createAnthropicClient(connection));
+      yield* (await client).stream(request, signal);
+    },
+  };
 }
