@@ -1,7 +1,7 @@
 // Durable turns: `kiln serve` is SIGKILLed in the middle of a turn and started again on the same data
 // directory; the turn completes without running a completed tool call twice, and a pending approval
 // is still pending (with the same id) after the restart.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { appendFile, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FakeModelServer, startFakeModelServer } from "@kiln/test-support";
@@ -175,4 +175,128 @@ describe("kiln serve killed mid-turn", () => {
     ).toEqual(["approved"]);
     expect(await readFile(join(thread.info.cwd, "made.txt"), "utf8")).toBe("");
   });
+
+  it("on SIGTERM interrupts a running turn after its step and keeps a turn that waits for an approval for the next start", async () => {
+    model.setScenario({
+      steps: [
+        {
+          when: { bodyIncludes: "sleepy" },
+          output: [{ type: "exec_command", cmd: "sleep 30", yield_time_ms: 60_000 }],
+        },
+        { when: { bodyIncludes: "approve-me" }, output: [{ type: "exec_command", cmd: "touch kept.txt" }] },
+        { when: { bodyIncludes: "approve-me" }, output: [{ type: "message", text: "Kept." }] },
+      ],
+    });
+    env.KILN_SHUTDOWN_GRACE_MS = "300";
+    const dataDir = join(home, "data");
+    const first = await serve(dataDir);
+    const admin = await signIn(first.url, "admin", "admin-password");
+    const sleepy = (
+      await callApi(first.url, admin.token, "POST", "/api/v1/threads", { approvalPolicy: "never" })
+    ).body;
+    const asking = (
+      await callApi(first.url, admin.token, "POST", "/api/v1/threads", { approvalPolicy: "untrusted" })
+    ).body;
+    const sleepyTurn = (
+      await callApi(first.url, admin.token, "POST", `/api/v1/threads/${sleepy.id}/turns`, { input: "sleepy" })
+    ).body.turnId;
+    await readSse(first.url, admin.token, `/api/v1/threads/${sleepy.id}/events`, (f) => {
+      const e = f.envelope.event;
+      return e.type === "item/started" && e.item.type === "commandExecution";
+    });
+    const askingTurn = (
+      await callApi(first.url, admin.token, "POST", `/api/v1/threads/${asking.id}/turns`, {
+        input: "approve-me",
+      })
+    ).body.turnId;
+    const pending = await until(
+      async () => (await callApi(first.url, admin.token, "GET", "/api/v1/approvals")).body.approvals[0],
+      "the approval",
+    );
+
+    first.child.kill("SIGTERM");
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    expect(first.stderr()).toMatch(/SIGTERM: stopping/);
+
+    const second = await serve(dataDir);
+    const stopped = await callApi(second.url, admin.token, "GET", `/api/v1/threads/${sleepy.id}`);
+    expect(stopped.body).toMatchObject({
+      status: "idle",
+      turns: [{ id: sleepyTurn, status: "interrupted" }],
+    });
+    const again = await until(
+      async () => (await callApi(second.url, admin.token, "GET", "/api/v1/approvals")).body.approvals[0],
+      "the approval after the restart",
+    );
+    expect(again).toMatchObject({ id: pending.id, threadId: asking.id, turnId: askingTurn });
+    await callApi(second.url, admin.token, "POST", `/api/v1/approvals/${pending.id}`, {
+      decision: "approved",
+    });
+    const { frames } = await readSse(
+      second.url,
+      admin.token,
+      `/api/v1/threads/${asking.id}/events`,
+      turnCompleted(askingTurn),
+    );
+    expect(frames.at(-1)?.envelope.event).toMatchObject({ status: "completed" });
+    const seqs = frames.map((f) => f.envelope.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+  });
+
+  it("appends the events the store missed (written to the rollout just before a crash) when the thread is loaded again", async () => {
+    model.setScenario({
+      steps: [
+        { output: [{ type: "message", text: "One." }] },
+        { output: [{ type: "message", text: "Two." }] },
+      ],
+    });
+    const dataDir = join(home, "data");
+    const first = await serve(dataDir);
+    const admin = await signIn(first.url, "admin", "admin-password");
+    const thread = (await callApi(first.url, admin.token, "POST", "/api/v1/threads", {})).body;
+    const one = (
+      await callApi(first.url, admin.token, "POST", `/api/v1/threads/${thread.id}/turns`, { input: "one" })
+    ).body.turnId;
+    const before = (
+      await readSse(first.url, admin.token, `/api/v1/threads/${thread.id}/events`, turnCompleted(one))
+    ).frames;
+    first.child.kill("SIGKILL");
+    await first.exited;
+    // As if the process died after writing an event to the rollout and before the store append.
+    const rollout = await findRollout(join(dataDir, "kiln-home", "sessions"), thread.id);
+    const lines = (await readFile(rollout, "utf8")).trimEnd().split("\n");
+    const lastLine = JSON.parse(lines.at(-1) ?? "{}") as { seq: number };
+    const missed = {
+      seq: before.length + 1,
+      threadId: thread.id,
+      at: Date.now(),
+      event: { type: "warning", message: "missed" },
+    };
+    await appendFile(
+      rollout,
+      `${JSON.stringify({ v: 1, seq: lastLine.seq + 1, at: missed.at, kind: "event", payload: missed })}\n`,
+    );
+
+    const second = await serve(dataDir);
+    const two = (
+      await callApi(second.url, admin.token, "POST", `/api/v1/threads/${thread.id}/turns`, { input: "two" })
+    ).body.turnId;
+    const after = (
+      await readSse(second.url, admin.token, `/api/v1/threads/${thread.id}/events`, turnCompleted(two))
+    ).frames;
+    const seqs = after.map((f) => f.envelope.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    expect(after.slice(0, before.length).map((f) => f.envelope)).toEqual(before.map((f) => f.envelope));
+    expect(after[before.length]?.envelope).toEqual(missed);
+    expect(after[before.length + 1]?.envelope.event).toEqual({ type: "turn/started", turnId: two });
+  });
 });
+
+/** The rollout file of a thread under `sessions/`. */
+async function findRollout(sessions: string, threadId: string): Promise<string> {
+  const files = (await readdir(sessions, { recursive: true })).filter((f) =>
+    f.endsWith(`-${threadId}.jsonl`),
+  );
+  if (files[0] === undefined) throw new Error(`no rollout for ${threadId}`);
+  return join(sessions, files[0]);
+}

@@ -52,3 +52,13 @@ export async function startServe(
   });
   return { url, child, stderr: () => stderr, stdout: () => stdout, exited };
 }
+
+/** Waits until the process's stderr matches `pattern`; returns the stderr. */
+export async function stderrMatching(p: ServeProcess, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(p.stderr())) {
+    if (Date.now() > deadline) throw new Error(`stderr never matched ${pattern}:\n${p.stderr()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return p.stderr();
+}

@@ -17,6 +17,7 @@ import {
   type KilnServer,
   type Listening,
   listen,
+  providerKeysOf,
 } from "../src/index.ts";
 
 /** A signed-in user. */
@@ -110,6 +111,7 @@ export async function startTestServer(
     kilnHome,
     env: { PATH: process.env.PATH, HOME: dataDir, LANG: "C.UTF-8", OPENAI_API_KEY: "test" },
     cwd: dataDir,
+    userEnv: providerKeysOf(secrets),
   });
   const server = createServer({
     store,
@@ -121,6 +123,7 @@ export async function startTestServer(
     ...(options.workspaceRoots === undefined ? {} : { workspaceRoots: options.workspaceRoots }),
     ...(options.subscriberBuffer === undefined ? {} : { subscriberBuffer: options.subscriberBuffer }),
     shutdownGraceMs: 2_000,
+    keepAliveMs: 100,
   });
   await server.executor.resumeAll();
   const http: Listening = await listen(server.app, { port: 0, hostname: "127.0.0.1" });

@@ -107,4 +107,30 @@ describe("a turn over the native API", () => {
     const threadUsage = await t.call(alice, "GET", `/api/v1/threads/${thread.id}/usage`);
     expect(threadUsage.body.turns).toEqual([expect.objectContaining({ turnId, calls: 2 })]);
   });
+
+  it("keeps an idle stream open with comment lines until events come", async () => {
+    t.model.setScenario({ steps: [{ output: [{ type: "message", text: "Later." }] }] });
+    const thread = (await t.call(alice, "POST", "/api/v1/threads", {})).body;
+    const reading = readSse(t.url, alice.token, `/api/v1/threads/${thread.id}/events`, turnCompleted());
+    await new Promise((r) => setTimeout(r, 350));
+    await t.call(alice, "POST", `/api/v1/threads/${thread.id}/turns`, { input: "later" });
+    const { frames, comments } = await reading;
+    expect(comments).toBeGreaterThanOrEqual(2);
+    expect(frames[0]?.envelope.seq).toBe(1);
+  });
+
+  it("calls the model with the user's own OPENAI_API_KEY secret instead of the server's key", async () => {
+    t.model.setScenario({ steps: [{ output: [{ type: "message", text: "Mine." }] }] });
+    const dave = await t.addUser("dave");
+    expect((await t.call(dave, "PUT", "/api/v1/secrets/OPENAI_API_KEY", { value: "sk-dave" })).status).toBe(
+      200,
+    );
+    const thread = (await t.call(dave, "POST", "/api/v1/threads", {})).body;
+    const turnId = (await t.call(dave, "POST", `/api/v1/threads/${thread.id}/turns`, { input: "whose key" }))
+      .body.turnId;
+    await readSse(t.url, dave.token, `/api/v1/threads/${thread.id}/events`, turnCompleted(turnId));
+    expect(t.model.requests.at(-1)?.headers.authorization).toBe("Bearer sk-dave");
+    const events = await t.call(dave, "GET", `/api/v1/threads/${thread.id}/items`);
+    expect(JSON.stringify(events.body)).not.toContain("sk-dave");
+  });
 });

@@ -179,10 +179,10 @@ describe("threads, turns and approvals", () => {
     const outside = await t.call(alice, "POST", "/api/v1/threads", { cwd: join(roots, "elsewhere") });
     expect(outside.status).toBe(403);
     expect(outside.body.error).toMatchObject({ code: "forbidden", details: { field: "cwd" } });
-    const escape = await t.call(alice, "POST", "/api/v1/threads", {
+    const dotdot = await t.call(alice, "POST", "/api/v1/threads", {
       cwd: join(roots, "allowed", "..", "elsewhere"),
     });
-    expect(escape.status).toBe(403);
+    expect(dotdot.status).toBe(403);
     const missing = await t.call(alice, "POST", "/api/v1/threads", { cwd: join(roots, "allowed", "nope") });
     expect(missing.status).toBe(400);
   });

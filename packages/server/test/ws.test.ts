@@ -38,7 +38,13 @@ function connect(
         () => reject(new Error(`timed out; got ${JSON.stringify(messages.slice(-3))}`)),
         20_000,
       );
-      waiters.push({ p, resolve: () => (clearTimeout(timer), resolve()) });
+      waiters.push({
+        p,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
     });
   return new Promise((resolve, reject) => {
     ws.once("open", () => resolve({ ws, messages, waitFor }));

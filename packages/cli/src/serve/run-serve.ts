@@ -15,6 +15,7 @@ import {
   createUserSecrets,
   listen,
   loadSecretKey,
+  providerKeysOf,
 } from "@kiln/server";
 import { openStore } from "@kiln/store";
 import pino from "pino";
@@ -39,10 +40,12 @@ Model settings come from $KILN_HOME/config.toml, the same file as kiln exec (lin
 DIR/kiln-home/config.toml; put a regular file there for a server-only configuration). A user's own
 OPENAI_API_KEY / ANTHROPIC_API_KEY secret (PUT /api/v1/secrets/NAME) overrides the server's.
 First run: the admin user is created (KILN_ADMIN_USER, default admin) with KILN_ADMIN_PASSWORD, or a
-one-time setup link is printed. KILN_SECRET_KEY overrides the generated DIR/secret.key.`;
+one-time setup link is printed. KILN_SECRET_KEY overrides the generated DIR/secret.key.
 
-/** Provider keys a user may bring as secrets. */
-const USER_KEYS = ["OPENAI_API_KEY", "ANTHROPIC_API_KEY"] as const;
+SIGTERM/SIGINT: stop accepting turns; each running turn ends its current step (a model call or a
+tool call; at most KILN_SHUTDOWN_GRACE_MS, default 10000) and is then interrupted (it ends
+"interrupted"); a turn waiting for an approval stays unfinished and asks again at the next start.
+Logs: JSON lines (pino) on stdout, level KILN_LOG_LEVEL (default info).`;
 
 /** Runs the server until SIGINT/SIGTERM; resolves to the exit code. */
 export async function runServe(io: CliIo): Promise<number> {
@@ -72,15 +75,9 @@ export async function runServe(io: CliIo): Promise<number> {
     kilnHome,
     env: io.env,
     cwd: dataDir,
-    userEnv: async (userId) => {
-      const own: Record<string, string> = {};
-      for (const name of USER_KEYS) {
-        const value = await secrets.getSecret(userId, name);
-        if (value !== undefined) own[name] = value;
-      }
-      return own;
-    },
+    userEnv: providerKeysOf(secrets),
   });
+  const grace = Number(io.env.KILN_SHUTDOWN_GRACE_MS ?? "10000");
   const server = createServer({
     store,
     kiln,
@@ -89,6 +86,7 @@ export async function runServe(io: CliIo): Promise<number> {
     dataDir,
     logger,
     workspaceRoots: args.workspaceRoots,
+    shutdownGraceMs: Number.isFinite(grace) && grace >= 0 ? grace : 10_000,
   });
 
   let http: Awaited<ReturnType<typeof listen>>;

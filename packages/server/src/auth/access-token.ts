@@ -51,7 +51,7 @@ export function createAccessTokens(key: Buffer): AccessTokens {
   return {
     sign({ sub, fam, scopes }, now) {
       const iat = Math.floor(now / 1000);
-      const exp = Math.floor((now + ACCESS_TOKEN_TTL_MS) / 1000);
+      const exp = Math.ceil((now + ACCESS_TOKEN_TTL_MS) / 1000);
       const input = `${HEADER}.${encode({ iss: "kiln", sub, fam, scope: scopes.join(" "), iat, exp })}`;
       return { token: `${input}.${sign(input).toString("base64url")}`, expiresAt: exp * 1000 };
     },

@@ -4,6 +4,7 @@ import { KilnError } from "@kiln/protocol";
 import { Hono, type MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { z } from "zod";
+import { ACCESS_TOKEN_TTL_MS } from "./access-token.ts";
 import type { AppEnv } from "./app-env.ts";
 import { appendAudit, audit } from "./audit.ts";
 import { type AuthCore, familyOfSession, publicUser, SESSION_COOKIE, SETUP_SCOPE } from "./auth-core.ts";
@@ -58,7 +59,7 @@ export function authRoutes(core: AuthCore, requireUser: MiddlewareHandler<AppEnv
     const response: OAuthTokenResponse = {
       access_token: pair.accessToken,
       refresh_token: pair.refreshToken,
-      expires_in: Math.round((pair.expiresAt - core.now()) / 1000),
+      expires_in: ACCESS_TOKEN_TTL_MS / 1000,
       token_type: "Bearer",
     };
     return c.json(response);

@@ -52,5 +52,11 @@ export {
   type ScryptParams,
   verifyPassword,
 } from "./password.ts";
-export { type AuthLimits, DEFAULT_AUTH_LIMITS, type RateLimitRule } from "./rate-limit.ts";
+export {
+  type AuthLimits,
+  DEFAULT_AUTH_LIMITS,
+  hitRateLimit,
+  type RateLimitRule,
+  rateLimitedError,
+} from "./rate-limit.ts";
 export { requireScope } from "./require-user.ts";

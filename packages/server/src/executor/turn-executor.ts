@@ -12,13 +12,14 @@
 // or a tool call, at most `shutdownGraceMs`) and then interrupts it; a turn waiting for an approval
 // is left unfinished, so that the next start asks the same approval again.
 import type { AgentThread, PendingApproval } from "@kiln/core";
-import { type EventEnvelope, KilnError, type ThreadEvent, toErrorInfo } from "@kiln/protocol";
+import { type ErrorInfo, KilnError, toErrorInfo } from "@kiln/protocol";
 import type { StoredThread, ThreadScope } from "@kiln/store";
 import type { ApprovalDecisionInput } from "../api/approval-schemas.ts";
 import type { CreateThreadRequest, StartTurnRequest, TurnInput } from "../api/thread-schemas.ts";
 import { EventPipeline, type PipelineDeps } from "./event-pipeline.ts";
 import type { KilnFactory } from "./kiln-factory.ts";
 import type { PendingApprovals } from "./pending-approvals.ts";
+import { driveTurn, type ThreadHandle } from "./thread-handle.ts";
 import { checkInputPaths, checkWorkspaceCwd, createWorkspace, titleFrom } from "./workspace.ts";
 
 /** What the executor needs. */
@@ -30,23 +31,6 @@ export interface TurnExecutorDeps extends PipelineDeps {
   approvals: PendingApprovals;
   /** How long `close` lets a running turn finish its current step before interrupting it. */
   shutdownGraceMs: number;
-}
-
-interface RunningTurn {
-  turnId: string | undefined;
-  /** `turn/completed` was seen: the turn is ending. */
-  ending: boolean;
-  /** Interrupt at the end of the current step (shutdown). */
-  stopAtStep: boolean;
-  done: Promise<void>;
-}
-
-interface ThreadHandle {
-  id: string;
-  userId: string;
-  agent: AgentThread;
-  pipeline: EventPipeline;
-  running: RunningTurn | undefined;
 }
 
 type Approve = (request: PendingApproval, signal: AbortSignal) => Promise<ApprovalDecisionInput>;
@@ -123,7 +107,7 @@ export class TurnExecutor {
       request.input,
       request.outputSchema === undefined ? {} : { outputSchema: request.outputSchema },
     );
-    const turnId = await this.drive(handle, stream);
+    const turnId = await driveTurn(handle, this.runningThreads, this.d.logger, stream);
     if (thread.title === "") await this.d.store.threads.rename(scope, titleFrom(request.input), this.d.now());
     return turnId;
   }
@@ -153,15 +137,20 @@ export class TurnExecutor {
     for (const [threadId, userId] of owners) {
       const scope = { userId, threadId };
       let resumed: string | undefined;
-      let error = {
-        code: "turn_interrupted" as const,
+      let error: ErrorInfo = {
+        code: "turn_interrupted",
         message: "the server stopped before this turn began: start it again",
         retryable: false,
       };
       try {
         const handle = await this.load(await this.owned(scope));
         if (handle.agent.hasUnfinishedTurn && handle.running === undefined) {
-          resumed = await this.drive(handle, handle.agent.resumeUnfinished());
+          resumed = await driveTurn(
+            handle,
+            this.runningThreads,
+            this.d.logger,
+            handle.agent.resumeUnfinished(),
+          );
           logger.info({ threadId, turnId: resumed }, "resumed an unfinished turn");
         }
       } catch (cause) {
@@ -190,7 +179,15 @@ export class TurnExecutor {
       const timer = setTimeout(() => handle.agent.interrupt(), this.d.shutdownGraceMs);
       ending.push(running.done.finally(() => clearTimeout(timer)));
     }
-    await Promise.all(ending);
+    // A turn that ignores its interrupt must not hold the process: stop waiting a little after the grace.
+    let giveUp: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(ending),
+      new Promise<void>((resolve) => {
+        giveUp = setTimeout(resolve, this.d.shutdownGraceMs + 5_000);
+      }),
+    ]);
+    clearTimeout(giveUp);
     this.d.approvals.abandonAll();
     for (const handle of handles) {
       await handle.pipeline.flush();
@@ -296,47 +293,6 @@ export class TurnExecutor {
     return { id: agent.id, userId, agent, pipeline, running: undefined };
   }
 
-  /** Consumes a turn's stream in the background; resolves with the turn id once it is stored. */
-  private drive(handle: ThreadHandle, stream: AsyncIterable<EventEnvelope>): Promise<string> {
-    let started: (turnId: string) => void = () => undefined;
-    let failed: (error: unknown) => void = () => undefined;
-    const startedPromise = new Promise<string>((resolve, reject) => {
-      started = resolve;
-      failed = reject;
-    });
-    const running: RunningTurn = {
-      turnId: undefined,
-      ending: false,
-      stopAtStep: false,
-      done: Promise.resolve(),
-    };
-    handle.running = running;
-    this.runningThreads.add(handle.id);
-    running.done = (async () => {
-      try {
-        for await (const envelope of stream) {
-          const { event } = envelope;
-          const stored = handle.pipeline.push(envelope);
-          if (event.type === "turn/started") {
-            running.turnId = event.turnId;
-            stored.then(() => started(event.turnId), failed);
-          }
-          if (event.type === "turn/completed" && event.turnId === running.turnId) running.ending = true;
-          if (running.stopAtStep && endsStep(event)) handle.agent.interrupt();
-        }
-      } catch (error) {
-        this.d.logger.error({ err: error, threadId: handle.id }, "the turn's stream failed");
-        failed(error);
-      } finally {
-        await handle.pipeline.flush();
-        if (handle.running === running) handle.running = undefined;
-        this.runningThreads.delete(handle.id);
-        failed(new KilnError("internal", "the turn ended before it started"));
-      }
-    })();
-    return startedPromise;
-  }
-
   private async askApproval(
     handle: ThreadHandle,
     request: PendingApproval,
@@ -358,19 +314,4 @@ export class TurnExecutor {
     void setStatus("running").catch(() => undefined);
     return decision;
   }
-}
-
-/** The end of a step: a model call answered, or a tool call finished. */
-function endsStep(event: ThreadEvent): boolean {
-  if (event.type === "usage/updated") return true;
-  if (event.type !== "item/completed") return false;
-  const type = event.item.type;
-  return (
-    type === "commandExecution" ||
-    type === "fileChange" ||
-    type === "mcpToolCall" ||
-    type === "toolCall" ||
-    type === "subAgent" ||
-    type === "contextCompaction"
-  );
 }

@@ -1,6 +1,7 @@
 // Every route of the API with its request and response schemas: the source of the OpenAPI document
 // (openapi-document.ts). A route added to the app belongs here too; the drift test keeps the
-// committed packages/server/openapi.json equal to what this list generates.
+// committed packages/server/openapi.json equal to what this list generates, and checks that the app
+// serves exactly these routes.
 import {
   ApprovalItem,
   ErrorInfo,
@@ -10,7 +11,6 @@ import {
   ThreadInfo,
   ThreadItem,
   Usage,
-  TurnResource,
 } from "@kiln/protocol";
 import { z } from "zod";
 import {
@@ -38,40 +38,27 @@ import {
   UpdateThreadRequest,
 } from "../api/thread-schemas.ts";
 import {
+  ApiTokenSummary,
+  ChangePasswordRequest,
   CreateApiTokenRequest,
   CreatedApiToken,
   CreateUserRequest,
   LoginRequest,
   LoginResponse,
   MeResponse,
+  OAuthTokenResponse,
   PublicUser,
   RefreshRequest,
+  SetupRequest,
   TokenPair,
+  UpdateUserRequest,
 } from "../auth/index.ts";
 import { PutSecretRequest, SecretSummary } from "../secrets/index.ts";
 
-/** A query or header parameter. */
-export interface ParamSpec {
-  name: string;
-  in: "query" | "header";
-  description: string;
-  schema: Record<string, unknown>;
-}
+import { authRouteSpecs } from "./auth-route-specs.ts";
+import { accepted, ok, type RouteSpec } from "./route-spec.ts";
 
-/** One route. */
-export interface RouteSpec {
-  method: "get" | "post" | "put" | "patch" | "delete";
-  /** OpenAPI path (`{id}` parameters). */
-  path: string;
-  summary: string;
-  tag: string;
-  /** Needs a signed-in caller (bearer token or session cookie). */
-  auth: boolean;
-  body?: z.ZodType;
-  params?: ParamSpec[];
-  /** Status → schema (`null`: no body); `contentType` defaults to JSON. */
-  responses: Record<number, { description: string; schema: z.ZodType | null; contentType?: string }>;
-}
+export type { ParamSpec, RouteSpec } from "./route-spec.ts";
 
 /** Schemas shown as named components. */
 export const namedSchemas: Record<string, z.ZodType> = {
@@ -90,8 +77,13 @@ export const namedSchemas: Record<string, z.ZodType> = {
   RefreshRequest,
   TokenPair,
   MeResponse,
+  OAuthTokenResponse,
+  SetupRequest,
+  ChangePasswordRequest,
   CreateUserRequest,
+  UpdateUserRequest,
   PublicUser,
+  ApiTokenSummary,
   CreateApiTokenRequest,
   CreatedApiToken,
   PutSecretRequest,
@@ -118,109 +110,10 @@ export const namedSchemas: Record<string, z.ZodType> = {
 
 const seq = { type: "integer", minimum: 0 };
 const THREAD = "/api/v1/threads/{id}";
-const ok = (schema: z.ZodType, description = "OK") => ({ description, schema });
-const accepted = (schema: z.ZodType) => ({ description: "Accepted", schema });
 
 /** The routes, in document order. */
 export const routeSpecs: RouteSpec[] = [
-  {
-    method: "get",
-    path: "/healthz",
-    summary: "The process answers",
-    tag: "ops",
-    auth: false,
-    responses: { 200: ok(HealthStatus) },
-  },
-  {
-    method: "get",
-    path: "/readyz",
-    summary: "The store answers",
-    tag: "ops",
-    auth: false,
-    responses: {
-      200: ok(HealthStatus),
-      503: { description: "The store does not answer", schema: HealthStatus },
-    },
-  },
-  {
-    method: "get",
-    path: "/metrics",
-    summary: "Prometheus metrics",
-    tag: "ops",
-    auth: false,
-    responses: {
-      200: { description: "Prometheus text format", schema: z.string(), contentType: "text/plain" },
-    },
-  },
-  {
-    method: "post",
-    path: "/api/v1/auth/login",
-    summary: "Sign in",
-    tag: "auth",
-    auth: false,
-    body: LoginRequest,
-    responses: { 200: ok(LoginResponse) },
-  },
-  {
-    method: "post",
-    path: "/api/v1/auth/refresh",
-    summary: "Exchange a refresh token",
-    tag: "auth",
-    auth: false,
-    body: RefreshRequest,
-    responses: { 200: ok(TokenPair) },
-  },
-  {
-    method: "get",
-    path: "/api/v1/auth/me",
-    summary: "The caller",
-    tag: "auth",
-    auth: true,
-    responses: { 200: ok(MeResponse) },
-  },
-  {
-    method: "post",
-    path: "/api/v1/users",
-    summary: "Create a user (admin)",
-    tag: "auth",
-    auth: true,
-    body: CreateUserRequest,
-    responses: { 201: ok(z.object({ user: PublicUser }), "Created") },
-  },
-  {
-    method: "post",
-    path: "/api/v1/tokens",
-    summary: "Create a personal API token (shown once)",
-    tag: "auth",
-    auth: true,
-    body: CreateApiTokenRequest,
-    responses: { 201: ok(CreatedApiToken, "Created") },
-  },
-  {
-    method: "get",
-    path: "/api/v1/secrets",
-    summary: "The caller's secrets (names only)",
-    tag: "secrets",
-    auth: true,
-    responses: { 200: ok(z.object({ secrets: z.array(SecretSummary) })) },
-  },
-  {
-    method: "put",
-    path: "/api/v1/secrets/{name}",
-    summary: "Set a secret (e.g. OPENAI_API_KEY)",
-    tag: "secrets",
-    auth: true,
-    body: PutSecretRequest,
-    responses: { 200: ok(SecretSummary) },
-  },
-  {
-    method: "delete",
-    path: "/api/v1/secrets/{name}",
-    summary: "Delete a secret",
-    tag: "secrets",
-    auth: true,
-    responses: { 204: { description: "Deleted", schema: null } },
-  },
+  ...authRouteSpecs,
   {
     method: "post",
     path: "/api/v1/threads",
