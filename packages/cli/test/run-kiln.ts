@@ -46,7 +46,7 @@ export async function kilnEnv(modelUrl: string): Promise<KilnEnv> {
   const { writeFile } = await import("node:fs/promises");
   await writeFile(
     join(home, "config.toml"),
-    `model = "gpt-test"\nopenai_base_url = "${modelUrl}"\napproval_policy = "never"\n\n[model_providers.openai]\nretry_base_delay_ms = 20\n`,
+    `model = "gpt-5.5"\nopenai_base_url = "${modelUrl}"\napproval_policy = "never"\n\n[model_providers.openai]\nretry_base_delay_ms = 20\n`,
   );
   return { home, env, cleanup: () => rm(home, { recursive: true, force: true }) };
 }

@@ -250,7 +250,7 @@ export class Kiln {
       ...config.writableRoots.map((r) => resolve(info.cwd, r)),
     ];
     const networkAccess = config.networkAccess;
-    const tools = builtInTools();
+    const tools = builtInTools(modelInfo(config.model).applyPatch);
     for (const definition of options.tools ?? []) {
       if (tools.has(definition.name))
         throw new KilnError("invalid_request", `tool name "${definition.name}" is taken by a built-in tool`);
@@ -374,11 +374,11 @@ function hasHooks(config: ResolvedConfig): boolean {
 }
 
 /** The built-in Codex-compatible tools. */
-export function builtInTools(): Map<string, Tool> {
+export function builtInTools(applyPatch: "freeform" | "function" = "freeform"): Map<string, Tool> {
   const tools: Tool[] = [
     createExecCommandTool() as Tool,
     createWriteStdinTool() as Tool,
-    createApplyPatchTool() as Tool,
+    createApplyPatchTool(applyPatch) as Tool,
     createUpdatePlanTool() as Tool,
   ];
   return new Map(tools.map((t) => [t.name, t]));

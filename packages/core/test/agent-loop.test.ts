@@ -234,3 +234,30 @@ describe("approval policy on-failure", () => {
     }
   });
 });
+
+describe("apply_patch shape per model", () => {
+  it("offers apply_patch as a function with one input string to models not trained for the freeform tool", async () => {
+    const { server, kiln, repo } = harness;
+    server.setScenario({
+      steps: [
+        {
+          output: [
+            {
+              type: "function_call",
+              name: "apply_patch",
+              arguments: { input: "*** Begin Patch\n*** Add File: b.txt\n+beta\n*** End Patch\n" },
+            },
+          ],
+        },
+        { output: [{ type: "message", text: "added" }] },
+      ],
+    });
+    const thread = kiln.startThread({ cwd: repo.dir, approvalPolicy: "never", model: "gpt-4.1" });
+    await thread.run("add b.txt");
+    thread.close();
+    const tools = (server.requests[0]?.body as { tools: { type: string; name: string }[] }).tools;
+    expect(tools.find((t) => t.name === "apply_patch")?.type).toBe("function");
+    expect(await readFile(join(repo.dir, "b.txt"), "utf8")).toBe("beta\n");
+    expect(harness.lastToolOutput()).toBe("Success. Updated the following files:\nA b.txt\n");
+  });
+});

@@ -29,6 +29,7 @@ import type { HarnessLimits } from "../config/load-config.ts";
 import type { HookRunner } from "../hooks/hook-runner.ts";
 import type { ModelClient } from "../model/model-client.ts";
 import type { RetryOptions } from "../model/retry.ts";
+import { planRollback } from "../rollout/rollback.ts";
 import type { RolloutWriter } from "../rollout/rollout-writer.ts";
 import { createExecSessions } from "../tools/exec-command/exec-sessions.ts";
 import { outputItem, runToolCalls, type ToolSet } from "../tools/run-tool-calls.ts";
@@ -321,6 +322,37 @@ export class AgentThread {
         },
       ),
     );
+  }
+
+  /**
+   * Drops the last `turns` turns from the model's history: the model no longer sees them. Files those
+   * turns changed on disk are NOT reverted, and their events stay in the stream. Journaled in the
+   * rollout, so a resumed thread has the same history; streams one `warning` event saying what was
+   * dropped. Throws `conflict` while a turn runs (or a crash left one unfinished) and
+   * `invalid_request` unless `turns` is from 1 to the number of turns (earlier rollbacks excluded).
+   */
+  rollback(turns: number): AsyncIterable<EventEnvelope> {
+    if (this.running !== undefined)
+      throw new KilnError("conflict", `thread ${this.id} is running a turn: roll back after it ends`);
+    if (this.unfinished !== undefined) {
+      throw new KilnError(
+        "conflict",
+        `thread ${this.id} has a turn a crash cut off: continue it (resumeUnfinished) before rolling back`,
+      );
+    }
+    const plan = planRollback(this.o.rollout.path, turns);
+    return this.stream({}, async (emit) => {
+      this.o.history.splice(0, this.o.history.length, ...plan.history);
+      this.o.rollout.append("compacted", { turnId: plan.lineTurnId, history: plan.history });
+      this.contextTokens = historyTokens(plan.history);
+      this.announcedMode = announcedMode(plan.history);
+      this.proposedPlan = undefined;
+      const n = plan.droppedTurnIds.length;
+      emit({
+        type: "warning",
+        message: `Rolled back ${n} turn${n === 1 ? "" : "s"} (${plan.droppedTurnIds.join(", ")}): the model no longer sees ${n === 1 ? "it" : "them"}. Files changed on disk were not reverted.`,
+      });
+    });
   }
 
   /** Stops the running turn (the current command is killed; the turn ends `interrupted`). */
@@ -702,6 +734,20 @@ export class AgentThread {
       plan,
     };
   }
+}
+
+const MODES: readonly CollaborationMode[] = ["plan", "code", "execute"];
+
+/** The mode the last mode instructions in `history` announced (none: the base prompt's, code). */
+function announcedMode(history: HistoryItem[]): CollaborationMode | undefined {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const item = history[i];
+    if (item?.type !== "message" || item.role !== "developer") continue;
+    const text = item.content.map((part) => ("text" in part ? part.text : "")).join("");
+    const mode = MODES.find((m) => modeInstructions(m) === text);
+    if (mode !== undefined) return mode;
+  }
+  return undefined;
 }
 
 /** Folds a turn's events into its result. */

@@ -14,15 +14,32 @@ interface ApplyPatchArgs {
 }
 
 /** The apply_patch tool. */
-export function createApplyPatchTool(): Tool<ApplyPatchArgs> {
+export function createApplyPatchTool(shape: "freeform" | "function" = "freeform"): Tool<ApplyPatchArgs> {
   return {
     name: "apply_patch",
-    spec: {
-      type: "custom",
-      name: "apply_patch",
-      description: APPLY_PATCH_DESCRIPTION,
-      format: { type: "grammar", syntax: "lark", definition: APPLY_PATCH_LARK_GRAMMAR },
-    },
+    // Models trained for the freeform tool get the grammar; others (per the model catalog) a function
+    // with one string argument `input`. Calls of either shape are accepted.
+    spec:
+      shape === "freeform"
+        ? {
+            type: "custom",
+            name: "apply_patch",
+            description: APPLY_PATCH_DESCRIPTION,
+            format: { type: "grammar", syntax: "lark", definition: APPLY_PATCH_LARK_GRAMMAR },
+          }
+        : {
+            type: "function",
+            name: "apply_patch",
+            description: APPLY_PATCH_DESCRIPTION,
+            parameters: {
+              type: "object",
+              properties: {
+                input: { type: "string", description: "The entire patch, *** Begin Patch to *** End Patch" },
+              },
+              required: ["input"],
+              additionalProperties: false,
+            },
+          },
     parse(call: HistoryToolCall) {
       const patch = patchText(call);
       try {
