@@ -1,6 +1,7 @@
-// `npm run bench`: figures for `kiln exec`, printed as one table and saved raw to test-output/bench.json.
-// Sequence: build; the scripted exec task (wall time, per-step overhead, peak RSS, per-step breakdown);
-// startup; sandbox spawn. Benchmarks and their runs go one after another, never in parallel, so they do
+// `npm run bench`: figures for `kiln exec` and `kiln serve`, printed as one table and saved raw to
+// test-output/bench.json. Sequence: build; the scripted exec task (wall time, per-step overhead, peak
+// RSS, per-step breakdown); startup; sandbox spawn; harness; the server (concurrent turns, SSE fan-out,
+// memory per idle thread). Benchmarks and their runs go one after another, never in parallel, so they do
 // not compete for the CPUs. Exits 0 whatever the figures are; only a benchmark that could not run (or a
 // failed build) makes it exit 1.
 import { spawnSync } from "node:child_process";
@@ -13,6 +14,7 @@ import { benchHarness } from "../bench/harness-bench.mjs";
 import { summarize } from "../bench/measure.mjs";
 import { figureRow, mib, ms, renderTable, sectionRow, summaryRow, target } from "../bench/report.mjs";
 import { benchSandboxSpawn } from "../bench/sandbox-bench.mjs";
+import { benchServer, spread } from "../bench/server-bench.mjs";
 import { benchStartup } from "../bench/startup-bench.mjs";
 import { stepBreakdown } from "../bench/step-breakdown.mjs";
 
@@ -23,6 +25,10 @@ const STARTUP_RUNS = 10;
 const SPAWN_RUNS = 20;
 const TARGET_PER_STEP_MS = 40;
 const TARGET_PEAK_RSS_MIB = 100;
+const SERVER_TURNS = 50;
+const SSE_SUBSCRIBERS = 200;
+const IDLE_THREADS = 200;
+const TARGET_DELIVERY_P99_MS = 50;
 
 const began = performance.now();
 const cpuModel = cpus()[0]?.model ?? "unknown CPU";
@@ -42,6 +48,9 @@ const exec = await section("exec", () => benchExec({ root, steps: STEPS, runs: E
 const startup = await section("startup", () => benchStartup({ root, runs: STARTUP_RUNS }));
 const sandbox = await section("sandbox spawn", () => benchSandboxSpawn({ root, runs: SPAWN_RUNS }));
 const harness = await section("harness", () => benchHarness({ root, runs: 5 }));
+const server = await section("server", () =>
+  benchServer({ root, turns: SERVER_TURNS, subscribers: SSE_SUBSCRIBERS, idleThreads: IDLE_THREADS }),
+);
 
 const figures = {
   exec: exec && execFigures(exec),
@@ -61,12 +70,13 @@ console.log(
     ...startupRows(figures.startup, startup),
     ...sandboxRows(figures.sandbox),
     ...harnessRows(harness),
+    ...serverRows(server),
   ]),
 );
 if (figures.exec) console.log(`\n${breakdownText(figures.exec.breakdown, figures.sandbox)}`);
 for (const { name, error } of errors) console.log(`\n${name}: could not run: ${error.stack ?? error}`);
 
-writeJson({ exec, startup, sandbox, harness, figures });
+writeJson({ exec, startup, sandbox, server, figures });
 console.log(
   `\nraw numbers: test-output/bench.json · took ${((performance.now() - began) / 1000).toFixed(0)} s`,
 );
@@ -168,7 +178,7 @@ function breakdownText(b, sandbox) {
   return lines.filter((l) => l !== null && l !== undefined).join("\n");
 }
 
-function writeJson({ exec, startup, sandbox, figures }) {
+function writeJson({ exec, startup, sandbox, server, figures }) {
   const raw = (runs) =>
     runs?.map((r) => ({
       wallMs: r.wallMs,
@@ -196,7 +206,21 @@ function writeJson({ exec, startup, sandbox, figures }) {
     },
     startup,
     sandbox,
-    targets: { perStepMs: TARGET_PER_STEP_MS, peakRssKb: TARGET_PEAK_RSS_MIB * 1024 },
+    server: server && {
+      ...server,
+      summary: {
+        stepMs: spread(server.concurrent.stepMs),
+        turnMs: spread(server.concurrent.turnMs),
+        deliveryMs: spread(server.delivery.latencyMs),
+        firstSubscriberMs: spread(server.delivery.firstSubscriberMs),
+        lastSubscriberMs: spread(server.delivery.lastSubscriberMs),
+      },
+    },
+    targets: {
+      perStepMs: TARGET_PER_STEP_MS,
+      peakRssKb: TARGET_PEAK_RSS_MIB * 1024,
+      deliveryP99Ms: TARGET_DELIVERY_P99_MS,
+    },
     errors: errors.map(({ name, error }) => ({ name, message: String(error.message ?? error) })),
   };
   mkdirSync(`${root}test-output`, { recursive: true });
@@ -211,5 +235,40 @@ function harnessRows(harness) {
     sectionRow("4. harness, no model (built @kiln/core)"),
     summaryRow("compact a 200-item history, excluding the model call", summarize(harness.compact), ms),
     summaryRow("resume a thread with a 10,000-item rollout", resume, ms, target(resume.median, 300, "ms")),
+  ];
+}
+
+/** Rows for `kiln serve` (bench/server-bench.mjs): p50 in the median column, p99 in the max column. */
+function serverRows(server) {
+  if (!server) return [];
+  const { concurrent: c, delivery: d, memory: m } = server;
+  const pRow = (label, values, targetText = "") => {
+    const s = spread(values);
+    return [label, ms(s.p50), "", ms(s.p99), targetText];
+  };
+  const delivery = spread(d.latencyMs);
+  return [
+    sectionRow(
+      `5. kiln serve as a child process (SQLite, bwrap), fake model; p50 under median, p99 under max`,
+    ),
+    figureRow(
+      `${c.turns} concurrent turns (3 echo commands + message each), wall time`,
+      ms(c.wallMs),
+      `${c.turnsPerSecond.toFixed(1)} turns/s, ${c.stepsPerSecond.toFixed(1)} steps (model calls)/s`,
+    ),
+    pRow("  step latency: model call to model call of one thread", c.stepMs),
+    pRow("  turn latency: turn/started to turn/completed", c.turnMs),
+    pRow(
+      `event delivery to ${d.subscribers} SSE subscribers, receivedAt − at`,
+      d.latencyMs,
+      `p99 ${target(delivery.p99, TARGET_DELIVERY_P99_MS, "ms")}`,
+    ),
+    pRow("  per event, the first subscriber to get it", d.firstSubscriberMs),
+    pRow("  per event, the last subscriber to get it", d.lastSubscriberMs),
+    figureRow(
+      `memory per idle thread (VmRSS growth over ${m.threads} threads / ${m.threads})`,
+      `${m.perThreadKb.toFixed(0)} KiB`,
+      `VmRSS ${mib(m.baselineKb)} before, ${mib(m.afterKb)} after`,
+    ),
   ];
 }

@@ -168,8 +168,8 @@ describe("threads, turns and approvals", () => {
     expect(fork.status).toBe(201);
     expect(fork.body).toMatchObject({ title: "two (fork)", info: { parentThreadId: ids[1] } });
     const rollback = await t.call(carol, "POST", `/api/v1/threads/${ids[1]}/rollback`, { turns: 1 });
-    expect(rollback.status).toBe(501);
-    expect(rollback.body.error.message).toMatch(/not implemented yet: fork the thread/);
+    expect(rollback.status).toBe(400);
+    expect(rollback.body.error).toMatchObject({ code: "invalid_request", details: { field: "turns" } });
   });
 
   it("allows a cwd only under a workspace root", async () => {

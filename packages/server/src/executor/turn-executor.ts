@@ -90,6 +90,26 @@ export class TurnExecutor {
     return this.register(scope.userId, agent, source.title === "" ? "" : `${source.title} (fork)`, bind);
   }
 
+  /**
+   * Drops the last `turns` turns from the thread's model history (files on disk are not reverted);
+   * its `warning` event is stored and published before this resolves. A running turn → `conflict`,
+   * a count out of range → `invalid_request`.
+   */
+  async rollback(scope: ThreadScope, turns: number): Promise<void> {
+    this.checkAccepting();
+    const handle = await this.load(await this.owned(scope));
+    if (handle.running?.ending) await handle.running.done;
+    if (handle.running !== undefined) {
+      throw new KilnError(
+        "conflict",
+        `thread ${scope.threadId} is running turn ${handle.running.turnId ?? ""}: roll back after it ends, or interrupt it (POST …/interrupt) first`,
+      );
+    }
+    const stored: Promise<void>[] = [];
+    for await (const envelope of handle.agent.rollback(turns)) stored.push(handle.pipeline.push(envelope));
+    await Promise.all(stored);
+  }
+
   /** Starts a turn; resolves with its id once `turn/started` is stored. A running turn → `conflict`. */
   async startTurn(scope: ThreadScope, request: StartTurnRequest): Promise<string> {
     this.checkAccepting();

@@ -12,7 +12,7 @@ import {
   ThreadItem,
   Usage,
 } from "@kiln/protocol";
-import { z } from "zod";
+import type { z } from "zod";
 import {
   ApprovalResponded,
   HealthStatus,
@@ -187,11 +187,12 @@ export const routeSpecs: RouteSpec[] = [
   {
     method: "post",
     path: `${THREAD}/rollback`,
-    summary: "Drop the last turns (not implemented yet: 501)",
+    summary:
+      "Drop the last turns from the model's history (files on disk are NOT reverted; events stay; 409 while a turn runs)",
     tag: "threads",
     auth: true,
     body: RollbackThreadRequest,
-    responses: { 501: { description: "Not implemented", schema: z.object({ error: ErrorInfo }) } },
+    responses: { 200: ok(ThreadResource) },
   },
   {
     method: "get",

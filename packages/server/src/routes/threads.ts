@@ -68,17 +68,15 @@ export function threadRoutes(d: RouteDeps): Hono<AppEnv> {
     return c.json(threadResource(fork, []), 201);
   });
 
+  // Drops the last turns from the model's history; files on disk are not reverted (see TurnExecutor).
   app.post("/threads/:id/rollback", async (c) => {
     const scope = threadScope(c);
-    await readJsonBody(c, RollbackThreadRequest);
-    if ((await d.store.threads.get(scope)) === undefined) throw notFound(scope);
-    // Kiln's core has no rollback of a thread's own history yet (forks are its non-destructive twin).
-    const error = new KilnError(
-      "invalid_request",
-      "rollback is not implemented yet: fork the thread at the turn to keep instead (POST /api/v1/threads/{id}/fork {atTurn})",
-      { details: { field: "turns", notImplemented: true } },
-    );
-    return c.json({ error: error.toInfo() }, 501);
+    const body = await readJsonBody(c, RollbackThreadRequest);
+    await d.executor.rollback(scope, body.turns);
+    const thread = await d.store.threads.get(scope);
+    if (thread === undefined) throw notFound(scope);
+    const turns = (await d.store.turns.listByThread(scope)) ?? [];
+    return c.json(threadResource(thread, turns));
   });
 
   app.get("/threads/:id/items", async (c) => {
