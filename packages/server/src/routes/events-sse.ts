@@ -3,7 +3,7 @@
 // reconnects), else after `?after=SEQ`, else from the start: the store's backlog first, then live
 // events (follow-thread.ts: no gaps, no duplicates). A comment line every `keepAliveMs` keeps proxies
 // from closing an idle stream. A slow client re-reads from the store instead of holding up the turn.
-import { KilnError, toErrorInfo } from "@kiln/protocol";
+import { type EventEnvelope, KilnError, toErrorInfo } from "@kiln/protocol";
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
@@ -17,6 +17,17 @@ const EventsQuery = z.strictObject({ after: z.string().optional() });
 /** The SSE route (mount at `/api/v1`, behind requireUser). */
 export function sseRoutes(d: RouteDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  // Every subscriber of a thread gets the same envelope object from the hub: serialise it once, not
+  // once per subscriber (with 200 subscribers that was most of the delivery latency).
+  const frames = new WeakMap<EventEnvelope, string>();
+  const frame = (envelope: EventEnvelope): string => {
+    let data = frames.get(envelope);
+    if (data === undefined) {
+      data = JSON.stringify(envelope);
+      frames.set(envelope, data);
+    }
+    return data;
+  };
 
   app.get("/threads/:id/events", async (c) => {
     const scope = threadScope(c);
@@ -54,7 +65,7 @@ export function sseRoutes(d: RouteDeps): Hono<AppEnv> {
           await stream.writeSSE({
             id: String(envelope.seq),
             event: envelope.event.type,
-            data: JSON.stringify(envelope),
+            data: frame(envelope),
           });
         }
       } catch (error) {
