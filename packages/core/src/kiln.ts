@@ -157,10 +157,25 @@ export class Kiln {
    * default: all of it). The original is untouched; the fork records it as its parent.
    */
   forkThread(threadId: string, options: ResumeOptions & { atTurn?: number } = {}): AgentThread {
+    const atTurn = options.atTurn;
+    if (atTurn !== undefined && (!Number.isInteger(atTurn) || atTurn < 1)) {
+      throw new KilnError("invalid_request", `atTurn must be a whole number from 1, got ${atTurn}`, {
+        details: { field: "atTurn" },
+      });
+    }
     const source = readRollout(
       findRollout(this.home(), threadId),
-      options.atTurn === undefined ? {} : { upToTurn: options.atTurn },
+      atTurn === undefined ? {} : { upToTurn: atTurn },
     );
+    if (atTurn !== undefined && source.turnCount < atTurn) {
+      throw new KilnError(
+        "invalid_request",
+        `atTurn ${atTurn} is past the thread's last turn (${source.turnCount})`,
+        {
+          details: { field: "atTurn" },
+        },
+      );
+    }
     const config = this.config(source.info.cwd, {
       model: options.model ?? source.info.model,
       sandbox: source.info.sandbox,

@@ -27,6 +27,8 @@ export interface RolloutState {
   unfinishedTurn: { context: TurnContext; danglingCalls: HistoryToolCall[] } | undefined;
   /** A torn last line was dropped (the process died while writing it). */
   droppedTornLine: boolean;
+  /** How many turns were read (up to `upToTurn` when given). */
+  turnCount: number;
   /** The collaboration mode of the last turn (it may have changed since the thread started). */
   lastMode: TurnContext["mode"] | undefined;
 }
@@ -118,6 +120,7 @@ export function readRollout(path: string, options: { upToTurn?: number } = {}): 
     events,
     unfinishedTurn: context === undefined ? undefined : { context, danglingCalls: danglingCalls(history) },
     droppedTornLine,
+    turnCount: contexts.size,
     lastMode: lastTurn === undefined ? undefined : contexts.get(lastTurn)?.mode,
   };
 }

@@ -150,6 +150,7 @@ describe("readRollout", () => {
       events,
       unfinishedTurn: undefined,
       droppedTornLine: false,
+      turnCount: 1,
       lastMode: "code",
     });
   });
@@ -201,6 +202,7 @@ describe("readRollout", () => {
       events,
       unfinishedTurn: undefined,
       droppedTornLine: true,
+      turnCount: 1,
       lastMode: "code",
     });
   });

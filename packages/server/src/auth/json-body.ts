@@ -53,6 +53,7 @@ export function parseParam<T extends z.ZodType>(schema: T, value: unknown, name:
 
 /** Validates `value`; the error names the first bad field (`where` when the whole value is wrong). */
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  checkStorable(value, where);
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => {
@@ -110,4 +111,44 @@ function tooLarge(maxBytes: number): KilnError {
   return new KilnError("payload_too_large", `the request body is larger than ${maxBytes} bytes`, {
     details: { field: "body", maxBytes },
   });
+}
+
+/** Deepest nesting accepted in a request (an output schema is the deepest legitimate value). */
+const MAX_DEPTH = 64;
+
+/**
+ * Refuses what no route can store or use: a NUL character (PostgreSQL rejects it in text) and nesting
+ * deeper than MAX_DEPTH (recursive code further on would overflow its stack). Walks without recursion,
+ * so a hostile 100 000-level body cannot overflow this check either.
+ */
+function checkStorable(value: unknown, where: string): void {
+  // The error names the top-level field the problem is in (`outputSchema`, `title`), or `where`.
+  const stack: { value: unknown; depth: number; field: string }[] = [{ value, depth: 0, field: where }];
+  while (stack.length > 0) {
+    const next = stack.pop();
+    if (next === undefined) break;
+    if (typeof next.value === "string") {
+      if (next.value.includes("\u0000")) {
+        throw new KilnError("invalid_request", `"${next.field}": contains a NUL character`, {
+          details: { field: next.field },
+        });
+      }
+      continue;
+    }
+    if (typeof next.value !== "object" || next.value === null) continue;
+    if (next.depth >= MAX_DEPTH) {
+      throw new KilnError("invalid_request", `"${next.field}": nested deeper than ${MAX_DEPTH} levels`, {
+        details: { field: next.field },
+      });
+    }
+    for (const [key, child] of Object.entries(next.value)) {
+      const field = next.depth === 0 ? key : next.field;
+      if (key.includes("\u0000")) {
+        throw new KilnError("invalid_request", `"${field}": a key contains a NUL character`, {
+          details: { field },
+        });
+      }
+      stack.push({ value: child, depth: next.depth + 1, field });
+    }
+  }
 }

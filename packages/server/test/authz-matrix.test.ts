@@ -1,0 +1,414 @@
+// The authorization matrix, over every route of the committed OpenAPI document. User A owns a
+// thread whose turn waits for an approval, an API token and two secrets; user B (not an admin)
+// calls every route with A's ids: by-id routes answer 404, lists leave A's objects out, admin routes
+// answer 403, and nothing of A's changes. Every route that is not listed as public answers 401 to no
+// token, to a revoked personal API token and to an expired access token.
+import type { EventEnvelope } from "@kiln/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { ACCESS_TOKEN_TTL_MS } from "../src/auth/index.ts";
+import { type ApiOperation, fillPath, openApiOperations, PUBLIC_ROUTES } from "./openapi-routes.ts";
+import { postgresAdminUrl, postgresSuiteTitle } from "./postgres-test-store.ts";
+import { type ServerFixture, startServerFixture } from "./server-fixture.ts";
+import { type ApiResponse, callApi, signIn, type TestUser } from "./server-harness.ts";
+
+const operations = openApiOperations();
+const guarded = operations.filter((op) => !PUBLIC_ROUTES.includes(op.key));
+
+/** What user A owns. */
+interface World {
+  aliceId: string;
+  threadId: string;
+  threadTitle: string;
+  approvalId: string;
+  tokenId: string;
+  /** A's API token `tokenId` (B's DELETE must leave it working). */
+  apiToken: string;
+  /** A secret B also sends a PUT for (B gets a secret of their own by that name). */
+  secretName: string;
+  secretUpdatedAt: number;
+  /** A secret only A has. */
+  onlySecretName: string;
+  revokedToken: string;
+  expiredToken: string;
+}
+
+/** A route as user B calls it, and what B must see. */
+interface Case {
+  /** The path's `{param}` values (A's ids). */
+  values?: (w: World) => Record<string, string>;
+  body?: unknown;
+  /** Checks B's response (and, where it matters, that A's object is unchanged). */
+  asOtherUser(response: ApiResponse, ctx: Context): Promise<void> | void;
+}
+
+interface Context {
+  t: ServerFixture;
+  alice: TestUser;
+  bob: TestUser;
+  w: World;
+}
+
+const threadValues = (w: World) => ({ id: w.threadId });
+const expectNotFound = (response: ApiResponse) =>
+  expect({ status: response.status, code: response.body?.error?.code }).toEqual({
+    status: 404,
+    code: "not_found",
+  });
+const expectForbidden = (response: ApiResponse) =>
+  expect({ status: response.status, code: response.body?.error?.code }).toEqual({
+    status: 403,
+    code: "forbidden",
+  });
+
+/** One case per protected route of the document (the test fails for a route without one). */
+const cases: Record<string, Case> = {
+  "POST /api/v1/auth/logout": {
+    async asOtherUser(_, { t, alice }) {
+      // B's own sign-in ended (the call below used a fresh one); A's goes on.
+      expect((await t.call(alice, "GET", "/api/v1/auth/me")).status).toBe(200);
+    },
+  },
+  "GET /api/v1/auth/me": {
+    asOtherUser(response, { w }) {
+      expect(response.status).toBe(200);
+      expect(response.body.user).toMatchObject({ username: "bob", role: "user" });
+      expect(response.body.user.id).not.toBe(w.aliceId);
+    },
+  },
+  "POST /api/v1/auth/password": {
+    body: { currentPassword: "alice-password", newPassword: "a-brand-new-password" },
+    async asOtherUser(response, { t }) {
+      // Knowing A's password changes nothing: the route only ever acts on the caller.
+      expectForbidden(response);
+      expect((await callApi(t.url, undefined, "POST", "/api/v1/auth/login", aliceLogin)).status).toBe(200);
+    },
+  },
+  "GET /api/v1/users": { asOtherUser: expectForbidden },
+  "POST /api/v1/users": {
+    body: { username: "mallory", password: "mallory-password" },
+    asOtherUser: expectForbidden,
+  },
+  "PATCH /api/v1/users/{id}": {
+    values: (w) => ({ id: w.aliceId }),
+    body: { disabled: true },
+    async asOtherUser(response, { t, alice }) {
+      expectForbidden(response);
+      expect((await t.call(alice, "GET", "/api/v1/auth/me")).body.user.disabledAt).toBeUndefined();
+    },
+  },
+  "GET /api/v1/tokens": {
+    asOtherUser(response, { w }) {
+      expect(response.status).toBe(200);
+      expect(response.body.tokens.map((x: { id: string }) => x.id)).not.toContain(w.tokenId);
+    },
+  },
+  "POST /api/v1/tokens": {
+    body: { name: "bob's", scopes: ["read"] },
+    async asOtherUser(response, { t, alice }) {
+      expect(response.status).toBe(201);
+      const mine = (await t.call(alice, "GET", "/api/v1/tokens")).body.tokens.map(
+        (x: { id: string }) => x.id,
+      );
+      expect(mine).not.toContain(response.body.id);
+    },
+  },
+  "DELETE /api/v1/tokens/{id}": {
+    values: (w) => ({ id: w.tokenId }),
+    async asOtherUser(response, { t, w }) {
+      expectNotFound(response);
+      const mine = (await callApi(t.url, w.apiToken, "GET", "/api/v1/tokens")).body;
+      expect(mine.tokens.find((x: { id: string }) => x.id === w.tokenId)?.revokedAt).toBeUndefined();
+    },
+  },
+  "GET /api/v1/secrets": {
+    asOtherUser(response, { w }) {
+      expect(response.status).toBe(200);
+      expect(response.body.secrets.map((s: { name: string }) => s.name)).not.toContain(w.onlySecretName);
+    },
+  },
+  "PUT /api/v1/secrets/{name}": {
+    values: (w) => ({ name: w.secretName }),
+    body: { value: "bob's value" },
+    async asOtherUser(response, { t, alice, w }) {
+      // Secret names are per user: B made a secret of their own; A's is untouched.
+      expect(response.status).toBe(200);
+      const mine = (await t.call(alice, "GET", "/api/v1/secrets")).body.secrets;
+      expect(mine).toContainEqual({ name: w.secretName, updatedAt: w.secretUpdatedAt });
+    },
+  },
+  "DELETE /api/v1/secrets/{name}": {
+    values: (w) => ({ name: w.onlySecretName }),
+    async asOtherUser(response, { t, alice, w }) {
+      expectNotFound(response);
+      const mine = (await t.call(alice, "GET", "/api/v1/secrets")).body.secrets;
+      expect(mine.map((s: { name: string }) => s.name)).toContain(w.onlySecretName);
+    },
+  },
+  "POST /api/v1/threads": {
+    body: { title: "bob's" },
+    async asOtherUser(response, { t, alice }) {
+      expect(response.status).toBe(201);
+      const mine = (await t.call(alice, "GET", "/api/v1/threads")).body.threads;
+      expect(mine.map((x: { id: string }) => x.id)).not.toContain(response.body.id);
+    },
+  },
+  "GET /api/v1/threads": {
+    async asOtherUser(response, { t, bob, w }) {
+      expect(response.status).toBe(200);
+      expect(response.body.threads.map((x: { id: string }) => x.id)).not.toContain(w.threadId);
+      for (const query of ["status=waitingForApproval", `q=${encodeURIComponent(w.threadTitle)}`]) {
+        expect((await t.call(bob, "GET", `/api/v1/threads?${query}`)).body).toEqual({ threads: [] });
+      }
+    },
+  },
+  "GET /api/v1/threads/{id}": { values: threadValues, asOtherUser: expectNotFound },
+  "PATCH /api/v1/threads/{id}": {
+    values: threadValues,
+    body: { title: "bob was here", archived: true },
+    asOtherUser: expectNotFound,
+  },
+  "POST /api/v1/threads/{id}/fork": { values: threadValues, body: {}, asOtherUser: expectNotFound },
+  "POST /api/v1/threads/{id}/rollback": {
+    values: threadValues,
+    body: { turns: 1 },
+    asOtherUser: expectNotFound,
+  },
+  "GET /api/v1/threads/{id}/items": { values: threadValues, asOtherUser: expectNotFound },
+  "GET /api/v1/threads/{id}/usage": { values: threadValues, asOtherUser: expectNotFound },
+  "POST /api/v1/threads/{id}/turns": {
+    values: threadValues,
+    body: { input: "bob's turn" },
+    asOtherUser: expectNotFound,
+  },
+  "POST /api/v1/threads/{id}/steer": {
+    values: threadValues,
+    body: { input: "bob's steer" },
+    asOtherUser: expectNotFound,
+  },
+  "POST /api/v1/threads/{id}/interrupt": { values: threadValues, asOtherUser: expectNotFound },
+  "GET /api/v1/threads/{id}/events": { values: threadValues, asOtherUser: expectNotFound },
+  "GET /api/v1/ws": {
+    async asOtherUser(_, { t, bob, w }) {
+      const messages = await subscribeOverWs(t.url, bob.token, w.threadId);
+      expect(messages).toEqual([
+        expect.objectContaining({
+          type: "error",
+          threadId: w.threadId,
+          error: expect.objectContaining({ code: "not_found" }),
+        }),
+      ]);
+    },
+  },
+  "GET /api/v1/approvals": {
+    asOtherUser(response) {
+      expect(response).toMatchObject({ status: 200, body: { approvals: [] } });
+    },
+  },
+  "POST /api/v1/approvals/{id}": {
+    values: (w) => ({ id: w.approvalId }),
+    body: { decision: "approved" },
+    async asOtherUser(response, { t, alice, w }) {
+      expectNotFound(response);
+      const pending = (await t.call(alice, "GET", "/api/v1/approvals")).body.approvals;
+      expect(pending.map((a: { id: string }) => a.id)).toEqual([w.approvalId]);
+    },
+  },
+  "GET /api/v1/usage": {
+    async asOtherUser(response, { t, alice }) {
+      expect(response.status).toBe(200);
+      expect(response.body.total.calls).toBe(0);
+      expect((await t.call(alice, "GET", "/api/v1/usage")).body.total.calls).toBeGreaterThan(0);
+    },
+  },
+};
+
+const aliceLogin = { username: "alice", password: "alice-password" };
+
+describe("the public routes", () => {
+  it("are exactly the ones listed as exceptions, and every other route has an authorization case", () => {
+    expect(operations.filter((op) => op.public).map((op) => op.key)).toEqual(PUBLIC_ROUTES);
+    expect(guarded.map((op) => op.key).filter((key) => cases[key] === undefined)).toEqual([]);
+  });
+});
+
+for (const database of ["sqlite", "postgres"] as const) {
+  const title = database === "sqlite" ? "authorization on SQLite" : postgresSuiteTitle("authorization");
+  describe.skipIf(database === "postgres" && postgresAdminUrl === undefined)(title, () => {
+    let ctx: Context;
+
+    beforeAll(async () => {
+      const t = await startServerFixture({
+        database,
+        scenario: {
+          steps: [
+            { output: [{ type: "exec_command", cmd: "touch alice.txt" }] },
+            { output: [{ type: "message", text: "Done." }] },
+          ],
+        },
+      });
+      const alice = await t.addUser("alice");
+      const bob = await t.addUser("bob");
+      ctx = { t, alice, bob, w: await aliceWorld(t, alice) };
+    });
+    afterAll(async () => {
+      await ctx?.t.close();
+    });
+
+    for (const op of guarded) {
+      it(`${op.key} answers 401 to no token, a revoked API token and an expired access token`, async () => {
+        const { t, w } = ctx;
+        const { path, body } = requestOf(op, w);
+        for (const [credential, token] of [
+          ["no token", undefined],
+          ["a revoked API token", w.revokedToken],
+          ["an expired access token", w.expiredToken],
+        ] as const) {
+          if (op.key === "GET /api/v1/ws") {
+            expect({ credential, status: await wsUpgradeStatus(t.url, token) }).toEqual({
+              credential,
+              status: 401,
+            });
+            continue;
+          }
+          const response = await callApi(t.url, token, op.method, path, body);
+          expect({ credential, status: response.status, code: response.body?.error?.code }).toEqual({
+            credential,
+            status: 401,
+            code: "unauthorized",
+          });
+        }
+      });
+    }
+
+    for (const op of guarded) {
+      it(`${op.key} called by user B with user A's ids shows B none of A's objects`, async () => {
+        const { t, bob, w } = ctx;
+        const { path, body } = requestOf(op, w);
+        // Logout ends the sign-in it is called with: give it one of its own.
+        const caller =
+          op.key === "POST /api/v1/auth/logout" ? await signIn(t.url, "bob", "bob-password") : bob;
+        const response = await callApi(t.url, caller.token, op.method, path, body);
+        const text = JSON.stringify(response.body ?? "");
+        expect(text).not.toContain(w.threadTitle);
+        expect(text).not.toContain(w.aliceId);
+        await cases[op.key]?.asOtherUser(response, ctx);
+      });
+    }
+
+    it("leaves user A's thread, turn and approval as they were", async () => {
+      const { t, alice, w } = ctx;
+      const thread = await t.call(alice, "GET", `/api/v1/threads/${w.threadId}`);
+      expect(thread.body).toMatchObject({
+        title: w.threadTitle,
+        archived: false,
+        status: "waitingForApproval",
+        turns: [{ status: "waitingForApproval" }],
+      });
+      const items = (await t.call(alice, "GET", `/api/v1/threads/${w.threadId}/items`)).body.items;
+      expect(JSON.stringify(items)).not.toContain("bob's");
+      const threads = (await t.call(alice, "GET", "/api/v1/threads")).body.threads;
+      expect(threads.map((x: { id: string }) => x.id)).toEqual([w.threadId]);
+    });
+  });
+}
+
+/** Signs A in, starts A's turn up to its approval, makes A's tokens and secrets. */
+async function aliceWorld(t: ServerFixture, alice: TestUser): Promise<World> {
+  const me = (await t.call(alice, "GET", "/api/v1/auth/me")).body.user;
+  const threadTitle = "alice-private-thread";
+  const thread = (
+    await t.call(alice, "POST", "/api/v1/threads", { approvalPolicy: "untrusted", title: threadTitle })
+  ).body;
+  expect((await t.call(alice, "POST", `/api/v1/threads/${thread.id}/turns`, { input: "touch" })).status).toBe(
+    202,
+  );
+  let approvalId: string | undefined;
+  for (let i = 0; i < 200 && approvalId === undefined; i++) {
+    approvalId = (await t.call(alice, "GET", "/api/v1/approvals")).body.approvals[0]?.id;
+    if (approvalId === undefined) await new Promise((r) => setTimeout(r, 50));
+  }
+  if (approvalId === undefined) throw new Error("A's turn never asked for its approval");
+
+  const token = (
+    await t.call(alice, "POST", "/api/v1/tokens", { name: "alice's", scopes: ["read", "write"] })
+  ).body;
+  const revoked = (await t.call(alice, "POST", "/api/v1/tokens", { name: "revoked" })).body;
+  expect((await callApi(t.url, revoked.token, "GET", "/api/v1/auth/me")).status).toBe(200);
+  expect((await t.call(alice, "DELETE", `/api/v1/tokens/${revoked.id}`)).status).toBe(204);
+
+  // An access token signed 16 minutes ago: valid then, expired now.
+  t.setClockSkew(-(ACCESS_TOKEN_TTL_MS + 60_000));
+  const expired = await signIn(t.url, "alice", "alice-password");
+  expect((await callApi(t.url, expired.token, "GET", "/api/v1/auth/me")).status).toBe(200);
+  t.setClockSkew(0);
+
+  const secret = (await t.call(alice, "PUT", "/api/v1/secrets/ALICE_SECRET", { value: "alice's value" }))
+    .body;
+  await t.call(alice, "PUT", "/api/v1/secrets/ALICE_ONLY_SECRET", { value: "alice's other value" });
+  return {
+    aliceId: me.id,
+    threadId: thread.id,
+    threadTitle,
+    approvalId,
+    tokenId: token.id,
+    apiToken: token.token,
+    secretName: "ALICE_SECRET",
+    secretUpdatedAt: secret.updatedAt,
+    onlySecretName: "ALICE_ONLY_SECRET",
+    revokedToken: revoked.token,
+    expiredToken: expired.token,
+  };
+}
+
+function requestOf(op: ApiOperation, w: World): { path: string; body: unknown } {
+  const c = cases[op.key];
+  if (c === undefined) throw new Error(`no authorization case for ${op.key}`);
+  return { path: fillPath(op.path, c.values?.(w) ?? {}), body: c.body };
+}
+
+/** The status of a WebSocket upgrade of /api/v1/ws with `token` (101 when it opens). */
+function wsUpgradeStatus(url: string, token: string | undefined): Promise<number | undefined> {
+  const ws = new WebSocket(`${url.replace(/^http/, "ws")}/api/v1/ws`, {
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+  });
+  return new Promise((resolve) => {
+    ws.once("unexpected-response", (_req, res) => {
+      resolve(res.statusCode);
+      ws.terminate();
+    });
+    ws.once("open", () => {
+      resolve(101);
+      ws.close();
+    });
+    ws.once("error", () => resolve(-1));
+  });
+}
+
+/** Subscribes to `threadId` from 0 over the WebSocket; the first answer and whatever follows it
+ *  within 200 ms. */
+async function subscribeOverWs(
+  url: string,
+  token: string,
+  threadId: string,
+): Promise<(EventEnvelope | { type: string })[]> {
+  const ws = new WebSocket(`${url.replace(/^http/, "ws")}/api/v1/ws`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const messages: (EventEnvelope | { type: string })[] = [];
+  const first = new Promise<void>((resolve) => {
+    ws.on("message", (data) => {
+      messages.push(JSON.parse(String(data)));
+      resolve();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
+  ws.send(JSON.stringify({ type: "subscribe", threadId, after: 0 }));
+  await first;
+  await new Promise((r) => setTimeout(r, 200));
+  ws.close();
+  return messages;
+}
