@@ -255,7 +255,8 @@ describe("apply_patch shape per model", () => {
     const thread = kiln.startThread({ cwd: repo.dir, approvalPolicy: "never", model: "gpt-4.1" });
     await thread.run("add b.txt");
     thread.close();
-    const tools = (server.requests[0]?.body as { tools: { type: string; name: string }[] }).tools;
+    const body = server.requests[0]?.body as { tools: { type: string; name: string }[] };
+    const tools = body.tools;
     expect(tools.find((t) => t.name === "apply_patch")?.type).toBe("function");
     expect(await readFile(join(repo.dir, "b.txt"), "utf8")).toBe("beta\n");
     expect(harness.lastToolOutput()).toBe("Success. Updated the following files:\nA b.txt\n");
