@@ -19,6 +19,7 @@ import {
   listen,
   providerKeysOf,
 } from "../src/index.ts";
+import { openPostgresTestStore } from "./postgres-test-store.ts";
 
 /** A signed-in user. */
 export interface TestUser {
@@ -93,19 +94,40 @@ export async function signIn(url: string, username: string, password: string): P
 
 /** Starts a server with the fake model playing `scenario`. */
 export async function startTestServer(
-  options: { scenario?: Scenario; workspaceRoots?: string[]; subscriberBuffer?: number } = {},
+  options: {
+    scenario?: Scenario;
+    workspaceRoots?: string[];
+    subscriberBuffer?: number;
+    /** `sqlite` (default: a file in the data dir) or `postgres` (a new database on KILN_TEST_PG_URL). */
+    database?: "sqlite" | "postgres";
+    /** The auth clock (tests of expired tokens move it). */
+    now?: () => number;
+    /** Lifts the login rate limits too (sweeps that sign in many times). */
+    relaxedLoginLimits?: boolean;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "kiln-server-"));
   const model = await startFakeModelServer({ scenario: options.scenario ?? { steps: [] } });
   const kilnHome = join(dataDir, "kiln-home");
   await writeModelConfig(kilnHome, model.url);
-  const store = await openStore({ sqlitePath: join(dataDir, "kiln.db") });
+  const store: KilnStore =
+    options.database === "postgres"
+      ? await openPostgresTestStore()
+      : await openStore({ sqlitePath: join(dataDir, "kiln.db") });
   const secretKey = randomBytes(32);
+  const relaxed = { limit: 100_000, windowMs: 60_000 };
   const limits = {
-    apiPerUser: { limit: 100_000, windowMs: 60_000 },
-    apiPerIp: { limit: 100_000, windowMs: 60_000 },
+    apiPerUser: relaxed,
+    apiPerIp: relaxed,
+    ...(options.relaxedLoginLimits === true ? { loginPerIp: relaxed, loginPerUsername: relaxed } : {}),
   };
-  const auth = createAuth({ store, secretKey, secureCookies: false, limits });
+  const auth = createAuth({
+    store,
+    secretKey,
+    secureCookies: false,
+    limits,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
   const secrets = createUserSecrets({ store, box: createSecretBox(secretKey) });
   const kiln = createKilnFactory({
     kilnHome,
