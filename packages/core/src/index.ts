@@ -1,3 +1,4 @@
+export { HookDecision, HookInput } from "@kiln/protocol";
 export {
   AgentThread,
   foldTurn,
@@ -14,7 +15,6 @@ export {
   parseOverride,
   type ResolvedConfig,
 } from "./config/load-config.ts";
-export { HookDecision, HookInput } from "./hooks/hook-messages.ts";
 export {
   createHookRunner,
   type HookOutcome,

@@ -1,17 +1,3 @@
-export {
-  ApprovalDecisionInput,
-  PendingApprovalResource,
-  WsClientMessage,
-  WsServerMessage,
-} from "./api/approval-schemas.ts";
-export {
-  ApiTurnStatus,
-  CreateThreadRequest,
-  StartTurnRequest,
-  ThreadResource,
-  ThreadStatus,
-  TurnResource,
-} from "./api/thread-schemas.ts";
 export { type AppEnv, type Auth, type AuthUser, createAuth } from "./auth/index.ts";
 export { createServer, type KilnServer, type ServerDeps } from "./create-server.ts";
 export { EventHub } from "./events/event-hub.ts";

@@ -4,8 +4,7 @@
 // reason) or by printing `{"decision":"block","reason":"…"}`; the first block wins and later hooks do not
 // run. A hook that fails or times out is a warning: the call goes on.
 import { spawn } from "node:child_process";
-import { assertNever, KilnError } from "@kiln/protocol";
-import { HookDecision, type HookInput } from "./hook-messages.ts";
+import { assertNever, HookDecision, type HookInput, KilnError } from "@kiln/protocol";
 import {
   DEFAULT_HOOK_TIMEOUT_MS,
   type HookDefinition,

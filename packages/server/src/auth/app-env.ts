@@ -1,9 +1,6 @@
 import type { KilnStore } from "@kiln/store";
 
-/** What an authenticated caller may do. `admin` counts only for users whose role is `admin`. */
-export const AUTH_SCOPES = ["read", "write", "admin"] as const;
-/** One of {@link AUTH_SCOPES}. */
-export type AuthScope = (typeof AUTH_SCOPES)[number];
+export { AUTH_SCOPES, type AuthScope } from "@kiln/protocol";
 
 /** The caller of a request, as `auth.requireUser` found it. */
 export type AuthUser = {

@@ -1,11 +1,11 @@
 // What every part of auth shares: the store, the clock, limits and the keys derived from the
 // server's secret key (one HKDF subkey per purpose, so that no two uses share a key).
 import { createHmac, hkdfSync } from "node:crypto";
+import type { PublicUser } from "@kiln/protocol";
 import { KilnError } from "@kiln/protocol";
 import type { KilnStore, User } from "@kiln/store";
 import { type AccessTokens, createAccessTokens } from "./access-token.ts";
 import type { AuthScope } from "./app-env.ts";
-import type { PublicUser } from "./auth-schemas.ts";
 import { type ClientIp, socketClientIp } from "./client-ip.ts";
 import { hashToken } from "./opaque-token.ts";
 import { type AuthLimits, DEFAULT_AUTH_LIMITS } from "./rate-limit.ts";

@@ -1,15 +1,8 @@
 // /auth/*: sign in (browser session + token pair), programs' token endpoints, the first-run setup
 // link, sign out, who am I, and changing one's own password.
-import { KilnError } from "@kiln/protocol";
-import { Hono, type MiddlewareHandler } from "hono";
-import { getCookie } from "hono/cookie";
-import { z } from "zod";
-import { ACCESS_TOKEN_TTL_MS } from "./access-token.ts";
-import type { AppEnv } from "./app-env.ts";
-import { appendAudit, audit } from "./audit.ts";
-import { type AuthCore, familyOfSession, publicUser, SESSION_COOKIE, SETUP_SCOPE } from "./auth-core.ts";
 import {
   ChangePasswordRequest,
+  KilnError,
   LoginRequest,
   type LoginResponse,
   type MeResponse,
@@ -17,7 +10,14 @@ import {
   RefreshGrantRequest,
   RefreshRequest,
   SetupRequest,
-} from "./auth-schemas.ts";
+} from "@kiln/protocol";
+import { Hono, type MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
+import { z } from "zod";
+import { ACCESS_TOKEN_TTL_MS } from "./access-token.ts";
+import type { AppEnv } from "./app-env.ts";
+import { appendAudit, audit } from "./audit.ts";
+import { type AuthCore, familyOfSession, publicUser, SESSION_COOKIE, SETUP_SCOPE } from "./auth-core.ts";
 import { respondToKilnErrors } from "./http-error.ts";
 import { parseWith, readJsonBody } from "./json-body.ts";
 import { hashToken, TOKEN_PREFIX } from "./opaque-token.ts";

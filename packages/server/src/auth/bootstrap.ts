@@ -2,11 +2,10 @@
 // none and a one-time setup link (24 h) for `kiln serve` to print. While the admin has still not set
 // a password, each start prints a fresh link (the old ones are revoked), so a lost or expired link
 // never locks the owner out. The setup token is stored hashed, as an API token with the setup scope.
-import { KilnError } from "@kiln/protocol";
+import { KilnError, Username } from "@kiln/protocol";
 import type { KilnStoreRepos, User } from "@kiln/store";
 import { appendAudit } from "./audit.ts";
 import { type AuthCore, SETUP_SCOPE, SETUP_TOKEN_TTL_MS } from "./auth-core.ts";
-import { Username } from "./auth-schemas.ts";
 import { hashToken, newAuthId, newOpaqueToken, TOKEN_PREFIX } from "./opaque-token.ts";
 import { hashPassword, NewPassword, NO_PASSWORD } from "./password.ts";
 

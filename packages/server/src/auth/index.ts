@@ -14,24 +14,6 @@ export {
   SESSION_TTL_MS,
   SETUP_TOKEN_TTL_MS,
 } from "./auth-core.ts";
-export {
-  ApiTokenSummary,
-  ChangePasswordRequest,
-  CreateApiTokenRequest,
-  CreatedApiToken,
-  CreateUserRequest,
-  LoginRequest,
-  LoginResponse,
-  MeResponse,
-  OAuthTokenResponse,
-  PublicUser,
-  RefreshGrantRequest,
-  RefreshRequest,
-  SetupRequest,
-  TokenPair,
-  UpdateUserRequest,
-  Username,
-} from "./auth-schemas.ts";
 export type { BootstrapEnv, BootstrapResult } from "./bootstrap.ts";
 export { type ClientIp, socketClientIp } from "./client-ip.ts";
 export { type Auth, type AuthDeps, createAuth } from "./create-auth.ts";

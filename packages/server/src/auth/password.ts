@@ -3,18 +3,8 @@
 // hashes. Verification always does a full scrypt run, even for a hash that is not one (a user
 // without a password yet), so that timing does not tell callers which accounts exist.
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from "node:crypto";
-import { z } from "zod";
 
-/** The shortest password Kiln accepts. */
-export const PASSWORD_MIN_LENGTH = 8;
-/** The longest (scrypt takes any length; this bounds the work a request can ask for). */
-export const PASSWORD_MAX_LENGTH = 1024;
-
-/** A new password, with the length rules users are told about. */
-export const NewPassword = z
-  .string()
-  .min(PASSWORD_MIN_LENGTH, `the password must be at least ${PASSWORD_MIN_LENGTH} characters`)
-  .max(PASSWORD_MAX_LENGTH, `the password must be at most ${PASSWORD_MAX_LENGTH} characters`);
+export { NewPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@kiln/protocol";
 
 /** scrypt cost parameters. */
 export interface ScryptParams {

@@ -2,6 +2,8 @@
 // about the same time whether or not the account exists), starting a browser session, and issuing
 // and rotating access + refresh tokens. A refresh token is used once; presenting a used one again
 // means it leaked, so its whole family is revoked and the event audited.
+
+import type { TokenPair } from "@kiln/protocol";
 import { assertNever, KilnError } from "@kiln/protocol";
 import { type User, usernameKey } from "@kiln/store";
 import type { Context } from "hono";
@@ -15,7 +17,6 @@ import {
   SESSION_TTL_MS,
   scopesOfRole,
 } from "./auth-core.ts";
-import type { TokenPair } from "./auth-schemas.ts";
 import { hashToken, newAuthId, newOpaqueToken, TOKEN_PREFIX } from "./opaque-token.ts";
 import { NO_PASSWORD, verifyPassword } from "./password.ts";
 import { hitRateLimit, rateLimitedError } from "./rate-limit.ts";

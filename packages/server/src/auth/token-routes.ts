@@ -1,12 +1,17 @@
 // /tokens: a user's personal API tokens. The token is in the creation response only; the store
 // keeps its SHA-256. Everything is scoped to the caller: another user's token is a 404.
-import { KilnError } from "@kiln/protocol";
+import {
+  type ApiTokenSummary,
+  CreateApiTokenRequest,
+  type CreatedApiToken,
+  KilnError,
+  PathId,
+} from "@kiln/protocol";
 import type { ApiTokenInfo } from "@kiln/store";
 import { Hono, type MiddlewareHandler } from "hono";
 import type { AppEnv } from "./app-env.ts";
 import { audit } from "./audit.ts";
 import { type AuthCore, SETUP_SCOPE } from "./auth-core.ts";
-import { type ApiTokenSummary, CreateApiTokenRequest, type CreatedApiToken, PathId } from "./auth-schemas.ts";
 import { respondToKilnErrors } from "./http-error.ts";
 import { parseParam, readJsonBody } from "./json-body.ts";
 import { hashToken, newAuthId, newOpaqueToken, TOKEN_PREFIX } from "./opaque-token.ts";

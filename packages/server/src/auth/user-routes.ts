@@ -1,12 +1,11 @@
 // /users (admin only): list, create, disable, reset a password. Disabling or a new password ends
 // every browser session and refresh-token family of the account; its API tokens stop working
 // because requireUser refuses disabled users.
-import { KilnError } from "@kiln/protocol";
+import { CreateUserRequest, KilnError, PathId, type PublicUser, UpdateUserRequest } from "@kiln/protocol";
 import { Hono, type MiddlewareHandler } from "hono";
 import type { AppEnv } from "./app-env.ts";
 import { audit } from "./audit.ts";
 import { type AuthCore, publicUser } from "./auth-core.ts";
-import { CreateUserRequest, PathId, type PublicUser, UpdateUserRequest } from "./auth-schemas.ts";
 import { respondToKilnErrors } from "./http-error.ts";
 import { parseParam, readJsonBody } from "./json-body.ts";
 import { newAuthId } from "./opaque-token.ts";

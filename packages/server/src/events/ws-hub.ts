@@ -4,10 +4,16 @@
 // took the previous one, so a slow client piles up only in its subscription's bounded buffer; past
 // the bound the server sends `{"type":"resync","threadId","after":lastSeq}`, drops that
 // subscription's backlog and ends it — the client subscribes again from `after`. The turn never waits.
-import { ErrorInfo, KilnError, ThreadId, toErrorInfo } from "@kiln/protocol";
+import {
+  ErrorInfo,
+  KilnError,
+  ThreadId,
+  toErrorInfo,
+  WsClientMessage,
+  type WsServerMessage,
+} from "@kiln/protocol";
 import type { KilnStore } from "@kiln/store";
 import type { Logger } from "pino";
-import { WsClientMessage, type WsServerMessage } from "../api/approval-schemas.ts";
 import { parseWith } from "../auth/index.ts";
 import type { EventHub } from "./event-hub.ts";
 import { followThread } from "./follow-thread.ts";

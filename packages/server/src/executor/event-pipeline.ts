@@ -5,10 +5,10 @@
 // before an envelope reaches us: if the process dies in between, `catchUpFromRollout` appends what
 // the store lacks when the thread is loaded again.
 import { readRollout } from "@kiln/core";
+import type { ApiTurnStatus } from "@kiln/protocol";
 import { type EventEnvelope, KilnError, type TurnStatus } from "@kiln/protocol";
 import type { KilnStore } from "@kiln/store";
 import type { Logger } from "pino";
-import type { ApiTurnStatus } from "../api/thread-schemas.ts";
 import type { EventHub } from "../events/event-hub.ts";
 import type { Metrics } from "../http/metrics.ts";
 

@@ -3,8 +3,8 @@
 // `POST /approvals/{id}`) or the turn's abort answers it. After a restart the resumed turn asks the
 // same approval again (same id), so it shows up here again.
 import type { PendingApproval } from "@kiln/core";
+import type { ApprovalDecisionInput, PendingApprovalResource } from "@kiln/protocol";
 import { type ApprovalItem, KilnError } from "@kiln/protocol";
-import type { ApprovalDecisionInput, PendingApprovalResource } from "../api/approval-schemas.ts";
 
 interface Entry {
   resource: PendingApprovalResource;

@@ -12,10 +12,9 @@
 // or a tool call, at most `shutdownGraceMs`) and then interrupts it; a turn waiting for an approval
 // is left unfinished, so that the next start asks the same approval again.
 import type { AgentThread, PendingApproval } from "@kiln/core";
+import type { ApprovalDecisionInput, CreateThreadRequest, StartTurnRequest, TurnInput } from "@kiln/protocol";
 import { type ErrorInfo, KilnError, toErrorInfo } from "@kiln/protocol";
 import type { StoredThread, ThreadScope } from "@kiln/store";
-import type { ApprovalDecisionInput } from "../api/approval-schemas.ts";
-import type { CreateThreadRequest, StartTurnRequest, TurnInput } from "../api/thread-schemas.ts";
 import { EventPipeline, type PipelineDeps } from "./event-pipeline.ts";
 import type { KilnFactory } from "./kiln-factory.ts";
 import type { PendingApprovals } from "./pending-approvals.ts";

@@ -1,23 +1,24 @@
-import { z } from "zod";
-import { HealthStatus } from "../api/approval-schemas.ts";
 import {
   ApiTokenSummary,
   ChangePasswordRequest,
   CreateApiTokenRequest,
   CreatedApiToken,
   CreateUserRequest,
+  HealthStatus,
   LoginRequest,
   LoginResponse,
   MeResponse,
   OAuthTokenResponse,
   PublicUser,
+  PutSecretRequest,
   RefreshGrantRequest,
   RefreshRequest,
+  SecretSummary,
   SetupRequest,
   TokenPair,
   UpdateUserRequest,
-} from "../auth/index.ts";
-import { PutSecretRequest, SecretSummary } from "../secrets/index.ts";
+} from "@kiln/protocol";
+import { z } from "zod";
 
 import { ok, type RouteSpec } from "./route-spec.ts";
 

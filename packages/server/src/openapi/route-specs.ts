@@ -3,57 +3,52 @@
 // committed packages/server/openapi.json equal to what this list generates, and checks that the app
 // serves exactly these routes.
 import {
-  ApprovalItem,
-  ErrorInfo,
-  EventEnvelope,
-  InputPart,
-  ThreadEvent,
-  ThreadInfo,
-  ThreadItem,
-  Usage,
-} from "@kiln/protocol";
-import type { z } from "zod";
-import {
-  ApprovalResponded,
-  HealthStatus,
-  PendingApprovalList,
-  RespondApprovalRequest,
-  ThreadUsageReport,
-  UsageReport,
-  WsClientMessage,
-  WsServerMessage,
-} from "../api/approval-schemas.ts";
-import {
-  CreateThreadRequest,
-  ForkThreadRequest,
-  RollbackThreadRequest,
-  StartTurnRequest,
-  SteerRequest,
-  ThreadItemList,
-  ThreadList,
-  ThreadResource,
-  TurnAccepted,
-  TurnResource,
-  TurnSignalAccepted,
-  UpdateThreadRequest,
-} from "../api/thread-schemas.ts";
-import {
   ApiTokenSummary,
+  ApprovalItem,
+  ApprovalResponded,
   ChangePasswordRequest,
   CreateApiTokenRequest,
   CreatedApiToken,
+  CreateThreadRequest,
   CreateUserRequest,
+  ErrorInfo,
+  EventEnvelope,
+  ForkThreadRequest,
+  HealthStatus,
+  InputPart,
   LoginRequest,
   LoginResponse,
   MeResponse,
   OAuthTokenResponse,
+  PendingApprovalList,
   PublicUser,
+  PutSecretRequest,
   RefreshRequest,
+  RespondApprovalRequest,
+  RollbackThreadRequest,
+  SecretSummary,
   SetupRequest,
+  StartTurnRequest,
+  SteerRequest,
+  ThreadEvent,
+  ThreadInfo,
+  ThreadItem,
+  ThreadItemList,
+  ThreadList,
+  ThreadResource,
+  ThreadUsageReport,
   TokenPair,
+  TurnAccepted,
+  TurnResource,
+  TurnSignalAccepted,
+  UpdateThreadRequest,
   UpdateUserRequest,
-} from "../auth/index.ts";
-import { PutSecretRequest, SecretSummary } from "../secrets/index.ts";
+  Usage,
+  UsageReport,
+  WsClientMessage,
+  WsServerMessage,
+} from "@kiln/protocol";
+import type { z } from "zod";
 
 import { authRouteSpecs } from "./auth-route-specs.ts";
 import { accepted, ok, type RouteSpec } from "./route-spec.ts";

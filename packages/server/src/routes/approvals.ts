@@ -1,6 +1,7 @@
 // Approvals: the caller's pending ones (across their threads), and a decision on one (audited).
+
+import { ApprovalId, RespondApprovalRequest } from "@kiln/protocol";
 import { Hono } from "hono";
-import { ApprovalId, RespondApprovalRequest } from "../api/approval-schemas.ts";
 import { type AppEnv, audit, parseParam, readJsonBody } from "../auth/index.ts";
 import type { RouteDeps } from "./route-deps.ts";
 

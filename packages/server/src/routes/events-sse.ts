@@ -3,11 +3,10 @@
 // reconnects), else after `?after=SEQ`, else from the start: the store's backlog first, then live
 // events (follow-thread.ts: no gaps, no duplicates). A comment line every `keepAliveMs` keeps proxies
 // from closing an idle stream. A slow client re-reads from the store instead of holding up the turn.
-import { type EventEnvelope, KilnError, toErrorInfo } from "@kiln/protocol";
+import { AfterSeq, type EventEnvelope, KilnError, toErrorInfo } from "@kiln/protocol";
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
-import { AfterSeq } from "../api/thread-schemas.ts";
 import { type AppEnv, parseParam } from "../auth/index.ts";
 import { followThread } from "../events/follow-thread.ts";
 import { parseQuery, type RouteDeps, threadScope } from "./route-deps.ts";

@@ -1,16 +1,16 @@
 // What the native API's route modules share: their dependencies, and the helpers that turn stored
 // records into API resources and read a request's id, query and optional body.
-import { ThreadId } from "@kiln/protocol";
+import {
+  ApiTurnStatus,
+  ThreadId,
+  type ThreadResource,
+  ThreadStatus,
+  type TurnResource,
+} from "@kiln/protocol";
 import type { KilnStore, StoredThread, StoredTurn, ThreadScope } from "@kiln/store";
 import type { Context } from "hono";
 import type { Logger } from "pino";
 import type { z } from "zod";
-import {
-  ApiTurnStatus,
-  type ThreadResource,
-  ThreadStatus,
-  type TurnResource,
-} from "../api/thread-schemas.ts";
 import type { AppEnv } from "../auth/index.ts";
 import { parseParam, parseWith, readJsonBody } from "../auth/index.ts";
 import type { EventHub } from "../events/event-hub.ts";

@@ -1,15 +1,15 @@
 // /threads: create, list (cursor, filters), get (with turns), rename/archive, fork, rollback, and
 // the completed items. Every query is scoped to the caller: another user's thread is a 404.
-import { KilnError } from "@kiln/protocol";
-import type { ThreadScope } from "@kiln/store";
-import { Hono } from "hono";
 import {
   CreateThreadRequest,
   ForkThreadRequest,
+  KilnError,
   RollbackThreadRequest,
   ThreadListQuery,
   UpdateThreadRequest,
-} from "../api/thread-schemas.ts";
+} from "@kiln/protocol";
+import type { ThreadScope } from "@kiln/store";
+import { Hono } from "hono";
 import { type AppEnv, readJsonBody } from "../auth/index.ts";
 import { parseQuery, type RouteDeps, readOptionalBody, threadResource, threadScope } from "./route-deps.ts";
 

@@ -1,7 +1,8 @@
 // Turns of a thread: start (202 once the turn is stored as running; 409 while another runs), steer
 // the running turn, interrupt it.
+
+import { StartTurnRequest, SteerRequest } from "@kiln/protocol";
 import { Hono } from "hono";
-import { StartTurnRequest, SteerRequest } from "../api/thread-schemas.ts";
 import { type AppEnv, readJsonBody } from "../auth/index.ts";
 import { type RouteDeps, threadScope } from "./route-deps.ts";
 

@@ -1,7 +1,6 @@
 // The caller's model usage per UTC day (store.usage), with the total of the range.
-import { addUsage, emptyUsage } from "@kiln/protocol";
+import { addUsage, emptyUsage, UsageQuery } from "@kiln/protocol";
 import { Hono } from "hono";
-import { UsageQuery } from "../api/approval-schemas.ts";
 import type { AppEnv } from "../auth/index.ts";
 import { parseQuery, type RouteDeps } from "./route-deps.ts";
 

@@ -1,14 +1,10 @@
 // /secrets: a user manages their own secrets by name. Values go in (PUT) and never come out: the
 // API lists names and update times only. Bodies are not echoed in errors either.
 
-import { KilnError } from "@kiln/protocol";
+import { KilnError, PutSecretRequest, SecretName, type SecretSummary } from "@kiln/protocol";
 import { Hono, type MiddlewareHandler } from "hono";
-import { z } from "zod";
 import { type AppEnv, audit, parseParam, readJsonBody, respondToKilnErrors } from "../auth/index.ts";
-import { SecretName, type SecretSummary, SecretValue, type UserSecrets } from "./user-secrets.ts";
-
-/** `PUT /secrets/{name}`. */
-export const PutSecretRequest = z.strictObject({ value: SecretValue });
+import type { UserSecrets } from "./user-secrets.ts";
 
 /** Dependencies of {@link secretRoutes}. */
 export interface SecretRoutesDeps {

@@ -1,22 +1,10 @@
 // A user's secrets (model provider keys, environment secrets), sealed with the server's key before
 // they reach the store. Each is bound to its owner and name, so a row moved to another user or name
 // does not decrypt. Only `getSecret` ever returns a value, and only to server code (the executor).
+import type { SecretSummary } from "@kiln/protocol";
 import type { KilnStore, SecretInfo } from "@kiln/store";
 import { secretScope } from "@kiln/store";
-import { z } from "zod";
 import type { SecretBox } from "./secret-box.ts";
-
-/** A secret's name: what it is called in the environment of a command (`OPENAI_API_KEY`). */
-export const SecretName = z
-  .string()
-  .regex(/^[A-Z0-9_]{1,64}$/, "use 1–64 of A–Z, 0–9 and _ (e.g. OPENAI_API_KEY)");
-
-/** A secret's value: 1 byte to 64 KiB of text. */
-export const SecretValue = z.string().min(1, "is empty").max(65_536, "is longer than 65536 characters");
-
-/** A secret as listed: never its value. */
-export const SecretSummary = z.object({ name: z.string(), updatedAt: z.number() });
-export type SecretSummary = z.infer<typeof SecretSummary>;
 
 /** Per-user secrets. */
 export interface UserSecrets {

@@ -1,9 +1,21 @@
-// The HTTP shapes of auth, users and tokens. They belong in @kiln/protocol with the rest of the API
-// (STYLE 1) and move there when the OpenAPI document is generated; they are zod schemas already so
-// that the move is a cut and paste.
+// The HTTP shapes of auth, users and tokens.
 import { z } from "zod";
-import { AUTH_SCOPES } from "./app-env.ts";
-import { NewPassword, PASSWORD_MAX_LENGTH } from "./password.ts";
+
+/** What an authenticated caller may do. `admin` counts only for users whose role is `admin`. */
+export const AUTH_SCOPES = ["read", "write", "admin"] as const;
+/** One of {@link AUTH_SCOPES}. */
+export type AuthScope = (typeof AUTH_SCOPES)[number];
+
+/** The shortest password Kiln accepts. */
+export const PASSWORD_MIN_LENGTH = 8;
+/** The longest (scrypt takes any length; this bounds the work a request can ask for). */
+export const PASSWORD_MAX_LENGTH = 1024;
+
+/** A new password, with the length rules users are told about. */
+export const NewPassword = z
+  .string()
+  .min(PASSWORD_MIN_LENGTH, `the password must be at least ${PASSWORD_MIN_LENGTH} characters`)
+  .max(PASSWORD_MAX_LENGTH, `the password must be at most ${PASSWORD_MAX_LENGTH} characters`);
 
 /** A username: 1–64 letters, digits, `.`, `_`, `-`, `@`, starting with a letter or digit. */
 export const Username = z

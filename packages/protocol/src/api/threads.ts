@@ -1,17 +1,11 @@
 // The native API's thread, turn and item shapes. Every request body is strict (an unknown field is a
 // 400 that names it); responses reuse the protocol's schemas (ThreadInfo, ThreadItem, ErrorInfo …).
-// TODO(protocol): these cross the network, so by STYLE 1 they belong in @kiln/protocol; they live
-// here until that package grows an `api` module.
-import {
-  ApprovalPolicy,
-  CollaborationMode,
-  ErrorInfo,
-  InputPart,
-  SandboxMode,
-  ThreadInfo,
-  ThreadItem,
-} from "@kiln/protocol";
+
 import { z } from "zod";
+import { ErrorInfo } from "../errors.ts";
+import { InputPart, ThreadItem } from "../items.ts";
+import { ApprovalPolicy, CollaborationMode, SandboxMode } from "../policy.ts";
+import { ThreadInfo } from "../thread.ts";
 
 /** `POST /threads`. */
 export const CreateThreadRequest = z.strictObject({

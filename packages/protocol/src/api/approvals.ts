@@ -1,7 +1,10 @@
 // Approvals, usage, health and WebSocket messages of the native API.
-// TODO(protocol): move to @kiln/protocol with the thread schemas.
-import { ApprovalItem, ErrorInfo, EventEnvelope, Usage } from "@kiln/protocol";
+
 import { z } from "zod";
+import { ErrorInfo } from "../errors.ts";
+import { EventEnvelope } from "../events.ts";
+import { ApprovalItem } from "../items.ts";
+import { Usage } from "../usage.ts";
 
 /** A decision a person can give (`pending` is not one). */
 export const ApprovalDecisionInput = z.enum([
