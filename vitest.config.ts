@@ -17,6 +17,7 @@ export default defineConfig({
   resolve: {
     alias: {
       "@kiln/protocol": pkg("protocol"),
+      "@kiln/sdk": pkg("sdk"),
       "@kiln/core": pkg("core"),
       "@kiln/sandbox": pkg("sandbox"),
       "@kiln/server": pkg("server"),

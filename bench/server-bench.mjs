@@ -11,14 +11,22 @@
 // Every child is killed on the way out, also when this process exits early.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request as httpRequest } from "node:http";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { startFakeModel } from "./fake-model.mjs";
+import { openSubscribers } from "./sse-subscribers.mjs";
 
 const PASSWORD = "bench-admin-password";
+
+/** How the delivery figure was taken, for the printed line. */
+function deliveryMethod(workers) {
+  const where = workers === 0 ? "the bench's main thread" : `${workers} worker threads of the bench`;
+  return `timestamp-only node:http readers on ${where}, kiln serve in its own process`;
+}
 
 /** Nearest-rank percentile `p` (0–100) of `values`. */
 export function percentile(values, p) {
@@ -41,7 +49,15 @@ export function spread(values) {
  * Runs the three server benchmarks one after another and resolves with their raw numbers:
  * `{ concurrent, delivery, memory }` (see the file comment; times in ms, memory in kB).
  */
-export async function benchServer({ root, turns = 50, subscribers = 200, idleThreads = 200 }) {
+export async function benchServer({
+  root,
+  turns = 50,
+  subscribers = 200,
+  idleThreads = 200,
+  deliveryRounds = 1,
+  subscriberWorkers = 0,
+  memory: withMemory = true,
+}) {
   const cleanups = [];
   const killAll = () => {
     for (const stop of cleanups.splice(0).reverse()) stop();
@@ -56,7 +72,7 @@ export async function benchServer({ root, turns = 50, subscribers = 200, idleThr
   process.once("SIGTERM", onSignal);
   const home = mkdtempSync(join(tmpdir(), "kiln-bench-serve-"));
   try {
-    const model = await startFakeModel(root, scenario({ turns, idleThreads }));
+    const model = await startFakeModel(root, scenario({ turns, idleThreads, deliveryRounds }));
     cleanups.push(() => void model.close());
     writeFileSync(
       join(home, "config.toml"),
@@ -66,8 +82,14 @@ export async function benchServer({ root, turns = 50, subscribers = 200, idleThr
     cleanups.push(serverA.kill);
     const adminA = await signIn(serverA.url);
     const concurrent = await benchConcurrentTurns(serverA.url, adminA, turns);
-    const delivery = await benchDelivery(serverA.url, adminA, subscribers);
+    const rounds = [];
+    for (let round = 0; round < deliveryRounds; round++)
+      rounds.push(
+        await benchDelivery(serverA.url, adminA, subscribers, fanOutMarker(round), subscriberWorkers),
+      );
+    const delivery = { ...mergeRounds(rounds), method: deliveryMethod(subscriberWorkers) };
     serverA.kill();
+    if (!withMemory) return { concurrent, delivery, memory: null, modelRequests: model.requests.length };
 
     const serverB = await startServe(root, home, join(home, "data-b"));
     cleanups.push(serverB.kill);
@@ -85,7 +107,7 @@ export async function benchServer({ root, turns = 50, subscribers = 200, idleThr
 }
 
 /** Every step any benchmark needs, each served only to the thread whose prompt carries its marker. */
-function scenario({ turns, idleThreads }) {
+function scenario({ turns, idleThreads, deliveryRounds }) {
   const steps = [];
   const commandsThenMessage = (marker) => {
     for (let i = 1; i <= 3; i++)
@@ -93,7 +115,7 @@ function scenario({ turns, idleThreads }) {
     steps.push({ when: { bodyIncludes: marker }, output: [{ type: "message", text: "Done." }] });
   };
   for (let k = 0; k < turns; k++) commandsThenMessage(turnMarker(k));
-  commandsThenMessage("<FANOUT>");
+  for (let round = 0; round < deliveryRounds; round++) commandsThenMessage(fanOutMarker(round));
   for (let k = 0; k < idleThreads + WARM_UP_THREADS; k++)
     steps.push({ when: { bodyIncludes: idleMarker(k) }, output: [{ type: "message", text: "Ok." }] });
   return { steps };
@@ -102,6 +124,7 @@ function scenario({ turns, idleThreads }) {
 // Closing brackets keep `<TURN-1>` from matching the prompt of `<TURN-10>`.
 const turnMarker = (k) => `<TURN-${k}>`;
 const idleMarker = (k) => `<IDLE-${k}>`;
+const fanOutMarker = (round) => `<FANOUT-${round}>`;
 const WARM_UP_THREADS = 5;
 
 // 1. Concurrent turns ------------------------------------------------------------------------------
@@ -164,20 +187,33 @@ function checkTurn(events, commands, what) {
 
 // 2. Event delivery to SSE subscribers --------------------------------------------------------------
 
-async function benchDelivery(url, token, subscribers) {
+async function benchDelivery(url, token, subscribers, marker, workers) {
   const thread = await api(url, token, "POST", "/api/v1/threads", { approvalPolicy: "never" });
   const before = await metric(url, "kiln_event_subscribers");
-  const streams = Array.from({ length: subscribers }, () =>
-    openSse(url, token, `/api/v1/threads/${thread.id}/events`),
-  );
-  await Promise.all(streams.map((s) => s.open));
+  const streams = openSubscribers({
+    url,
+    token,
+    path: `/api/v1/threads/${thread.id}/events`,
+    count: subscribers,
+    workers,
+  });
+  await streams.open;
   // Subscribed means registered with the hub, not just answered: wait for the server's own count.
   await until(async () => (await metric(url, "kiln_event_subscribers")) >= before + subscribers, 15_000);
   await api(url, token, "POST", `/api/v1/threads/${thread.id}/turns`, {
-    input: "<FANOUT> Run three echo commands, then say done.",
+    input: `${marker} Run three echo commands, then say done.`,
   });
-  const received = await Promise.all(streams.map((s) => s.done));
-  for (const s of streams) s.close();
+  const received = await streams.done;
+  if (process.env.TMP_CLIENT)
+    (await import("node:fs")).writeFileSync(
+      process.env.TMP_CLIENT,
+      JSON.stringify(
+        received.map((fr) =>
+          fr.map((f) => [f.envelope.threadId, f.envelope.seq, f.envelope.at, f.receivedAt]),
+        ),
+      ),
+    );
+  streams.close();
   checkTurn(
     received[0].map((r) => r.envelope),
     3,
@@ -203,61 +239,20 @@ async function benchDelivery(url, token, subscribers) {
   };
 }
 
-/**
- * One SSE subscriber over node:http. `open` resolves on the 200 response; `done` with every frame
- * `{ envelope, receivedAt }` up to the first `turn/completed` (receivedAt: Unix ms, sub-ms).
- */
-function openSse(url, token, path) {
-  const frames = [];
-  let req;
-  let resolveOpen;
-  let rejectOpen;
-  const open = new Promise((resolve, reject) => {
-    resolveOpen = resolve;
-    rejectOpen = reject;
-  });
-  const done = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`SSE ${path}: no turn/completed in 30 s`)), 30_000);
-    req = httpRequest(
-      `${url}${path}`,
-      { headers: { authorization: `Bearer ${token}`, accept: "text/event-stream" } },
-      (res) => {
-        if (res.statusCode !== 200) {
-          rejectOpen(new Error(`SSE ${path}: HTTP ${res.statusCode}`));
-          res.resume();
-          return;
-        }
-        resolveOpen();
-        res.setEncoding("utf8");
-        let buffer = "";
-        res.on("data", (chunk) => {
-          const receivedAt = performance.timeOrigin + performance.now();
-          buffer += chunk;
-          let end = buffer.indexOf("\n\n");
-          while (end !== -1) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            end = buffer.indexOf("\n\n");
-            const data = block.split("\n").find((line) => line.startsWith("data:"));
-            if (data === undefined) continue;
-            const envelope = JSON.parse(data.slice(5).trim());
-            frames.push({ envelope, receivedAt });
-            if (envelope.event.type === "turn/completed") {
-              clearTimeout(timer);
-              resolve(frames);
-            }
-          }
-        });
-      },
-    );
-    req.on("error", (error) => {
-      rejectOpen(error);
-      reject(error);
-    });
-    req.end();
-  });
-  done.catch(() => undefined);
-  return { open, done, close: () => req.destroy() };
+/** The rounds of the delivery benchmark as one sample set (every round: a fresh thread, one turn). */
+function mergeRounds(rounds) {
+  const all = (key) => rounds.flatMap((r) => r[key]);
+  return {
+    subscribers: rounds[0].subscribers,
+    rounds: rounds.length,
+    eventsPerSubscriber: {
+      min: Math.min(...rounds.map((r) => r.eventsPerSubscriber.min)),
+      max: Math.max(...rounds.map((r) => r.eventsPerSubscriber.max)),
+    },
+    latencyMs: all("latencyMs"),
+    firstSubscriberMs: all("firstSubscriberMs"),
+    lastSubscriberMs: all("lastSubscriberMs"),
+  };
 }
 
 // 3. Memory per idle thread --------------------------------------------------------------------------
@@ -322,15 +317,24 @@ function startServe(root, kilnHome, dataDir) {
     OPENAI_API_KEY: "bench-key",
     KILN_ADMIN_PASSWORD: PASSWORD,
     KILN_SHUTDOWN_GRACE_MS: "0",
+    ...(process.env.TMP_TRACE ? { TMP_TRACE: process.env.TMP_TRACE } : {}),
   };
   // Logs (pino, level info as by default) go nowhere: an undrained pipe would stall the server.
   const child = spawn(
     process.execPath,
-    [join(root, "packages/cli/dist/kiln.js"), "serve", "--port", "0", "--data-dir", dataDir],
+    [
+      ...(process.env.TMP_SERVE_NODE_ARGS?.split(" ") ?? []),
+      join(root, "packages/cli/dist/kiln.js"),
+      "serve",
+      "--port",
+      "0",
+      "--data-dir",
+      dataDir,
+    ],
     { env, stdio: ["ignore", "ignore", "pipe"] },
   );
   const kill = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    if (child.exitCode === null && child.signalCode === null) child.kill(process.env.TMP_SIG ?? "SIGKILL");
   };
   let stderr = "";
   return new Promise((resolve, reject) => {
@@ -462,3 +466,35 @@ async function until(check, timeoutMs) {
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// `node bench/server-bench.mjs [--rounds N] [--subscribers N]` (after `npm run build`): only the
+// concurrent turns (which also warm the server up) and the SSE delivery figure, N rounds on fresh
+// threads, without the rest of `npm run bench`. Two rounds at most: a round makes ~200 API calls and
+// the server allows a user 600 a minute.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: "string", default: "1" },
+      subscribers: { type: "string", default: "200" },
+      workers: { type: "string", default: "0" },
+    },
+  });
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const loadBefore = loadavg()[0].toFixed(2);
+  const { concurrent, delivery } = await benchServer({
+    root,
+    subscribers: Number(values.subscribers),
+    deliveryRounds: Number(values.rounds),
+    subscriberWorkers: Number(values.workers),
+    memory: false,
+  });
+  const f = (s) => `p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(1)} ms`;
+  console.log(`load ${loadBefore} before, ${loadavg()[0].toFixed(2)} after`);
+  console.log(`${concurrent.turns} concurrent turns: ${concurrent.wallMs.toFixed(0)} ms`);
+  console.log(
+    `delivery to ${delivery.subscribers} SSE subscribers (${delivery.method}), ${delivery.rounds} round(s), ` +
+      `${delivery.latencyMs.length} frames: ${f(spread(delivery.latencyMs))}`,
+  );
+  console.log(`  per event, first subscriber: ${f(spread(delivery.firstSubscriberMs))}`);
+  console.log(`  per event, last subscriber:  ${f(spread(delivery.lastSubscriberMs))}`);
+}

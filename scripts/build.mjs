@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const packages = ["protocol", "sandbox", "core", "store", "server", "test-support", "cli"];
+const packages = ["protocol", "sdk", "sandbox", "core", "store", "server", "test-support", "cli"];
 const aliases = Object.fromEntries(packages.map((p) => [`@kiln/${p}`, `${root}packages/${p}/src/index.ts`]));
 const common = {
   platform: "node",

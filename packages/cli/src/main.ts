@@ -12,6 +12,9 @@ Usage:
   kiln serve [--port N] [--host ADDR]   Run the multi-user server (see kiln serve --help)
   kiln doctor [--json]                  Check what works on this machine
   kiln mcp-server                       Serve Kiln as an MCP server on stdio (tools kiln, kiln-reply)
+  kiln login [--server URL]             Sign in to a Kiln server (saves the tokens)
+  kiln tasks create|list|show|watch|diff|apply   Tasks on a Kiln server (see kiln tasks --help)
+  kiln sandbox exec|shell               Run a command or a shell in a task's sandbox
   kiln --version
 
 Configuration: $KILN_HOME/config.toml (default ~/.kiln), the repository's .kiln/config.toml,
@@ -43,6 +46,12 @@ async function main(): Promise<number> {
       return (await import("./mcp-server/run-mcp-server.ts")).runMcpServer(io);
     case "serve":
       return (await import("./serve/run-serve.ts")).runServe(io);
+    case "login":
+      return (await import("./remote/run-login.ts")).runLogin(io);
+    case "tasks":
+      return (await import("./remote/run-tasks.ts")).runTasks(io);
+    case "sandbox":
+      return (await import("./remote/run-sandbox.ts")).runSandbox(io);
     case "--version":
     case "-V":
       process.stdout.write(`kiln ${VERSION}\n`);

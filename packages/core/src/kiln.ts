@@ -76,7 +76,7 @@ export interface ThreadOptions {
 /** Options when continuing a thread. */
 export type ResumeOptions = Pick<
   ThreadOptions,
-  "onApproval" | "model" | "tools" | "sandbox" | "approvalPolicy"
+  "onApproval" | "model" | "tools" | "sandbox" | "approvalPolicy" | "networkAccess"
 >;
 
 interface ThreadState {
@@ -219,6 +219,7 @@ export class Kiln {
       sandbox: info.sandbox,
       approvalPolicy: info.approvalPolicy,
       mode: info.mode,
+      ...(options.networkAccess === undefined ? {} : { networkAccess: options.networkAccess }),
     });
     const model = createModelClient(config);
     return this.assemble(

@@ -23,6 +23,9 @@ export const ErrorCode = z.enum([
   "turn_interrupted",
   "budget_exceeded",
   "rollout_corrupt",
+  "environment_failed",
+  "publish_failed",
+  "timeout",
   "internal",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -63,6 +66,9 @@ export const errorHttpStatus: Record<ErrorCode, number> = {
   turn_interrupted: 409,
   budget_exceeded: 402,
   rollout_corrupt: 500,
+  environment_failed: 422,
+  publish_failed: 502,
+  timeout: 504,
   internal: 500,
 };
 

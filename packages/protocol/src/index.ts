@@ -16,3 +16,4 @@ export * from "./policy.ts";
 export * from "./rollout.ts";
 export * from "./thread.ts";
 export * from "./usage.ts";
+export * from "./wham.ts";

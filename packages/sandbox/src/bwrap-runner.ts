@@ -88,15 +88,17 @@ export function createBwrapRunner(options: SandboxProviderOptions = {}): Command
         seccompFd: 3,
         argv: options.argv,
       });
-      const launch = { mergeStderr: !tty, seccompFromArg0: true };
+      const separateStderr = !tty && options.separateStderr === true;
+      const launch = { mergeStderr: !tty && !separateStderr, seccompFromArg0: true };
+      const command = [...(options.hostPrefix ?? []), ...launcher.prefix, ...bwrapArgs];
       const spec = {
         file: bash,
-        args: launchArgs(launch, seccompFilter, [...launcher.prefix, ...bwrapArgs]),
+        args: launchArgs(launch, seccompFilter, command),
         cwd: "/",
         env: { PATH: sandboxPath },
         ...(options.signal === undefined ? {} : { signal: options.signal }),
       };
-      if (!tty) return spawnPiped(spec);
+      if (!tty) return spawnPiped({ ...spec, separateStderr });
       return spawnPty({
         ...spec,
         cols: options.cols ?? 80,

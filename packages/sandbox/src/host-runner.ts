@@ -16,8 +16,10 @@ export function createHostRunner(): CommandRunner {
   return {
     async spawn(options) {
       options.signal?.throwIfAborted();
-      const [command, ...rest] = options.argv;
-      if (command === undefined) throw new KilnError("invalid_request", "Nothing to run: argv is empty.");
+      const [command, ...rest] = [...(options.hostPrefix ?? []), ...options.argv];
+      if (command === undefined || options.argv.length === 0) {
+        throw new KilnError("invalid_request", "Nothing to run: argv is empty.");
+      }
       const info = await stat(options.cwd).catch(() => undefined);
       if (info?.isDirectory() !== true) {
         throw new KilnError(
@@ -28,10 +30,10 @@ export function createHostRunner(): CommandRunner {
       const tty = options.tty === true;
       // danger-full-access means "as if Kiln's user ran it", so this is where Kiln's environment is the input.
       const env = hostEnv(process.env, tty, options.env);
+      const separateStderr = !tty && options.separateStderr === true;
+      const launch = { mergeStderr: !tty && !separateStderr, seccompFromArg0: false };
       const [file, args] =
-        bash === undefined
-          ? [command, rest]
-          : [bash, launchArgs({ mergeStderr: !tty, seccompFromArg0: false }, "kiln", options.argv)];
+        bash === undefined ? [command, rest] : [bash, launchArgs(launch, "kiln", [command, ...rest])];
       const spec = {
         file,
         args,
@@ -39,7 +41,7 @@ export function createHostRunner(): CommandRunner {
         env,
         ...(options.signal === undefined ? {} : { signal: options.signal }),
       };
-      if (!tty) return spawnPiped(spec);
+      if (!tty) return spawnPiped({ ...spec, separateStderr });
       return spawnPty({
         ...spec,
         cols: options.cols ?? 80,

@@ -13,6 +13,8 @@ export interface LaunchSpec {
   cwd: string;
   env: Record<string, string>;
   signal?: AbortSignal;
+  /** Deliver stderr through `onStderr` instead of merging it into `onData` (pipes only). */
+  separateStderr?: boolean;
 }
 
 /**
@@ -42,11 +44,15 @@ export async function spawnPiped(spec: LaunchSpec): Promise<SandboxProcess> {
   });
   const pid = child.pid!;
   const output = createOutputChannel();
+  const errors = spec.separateStderr === true ? createOutputChannel() : output;
 
-  for (const stream of [child.stdout, child.stderr]) {
+  for (const [stream, channel] of [
+    [child.stdout, output],
+    [child.stderr, errors],
+  ] as const) {
     const decoder = new StringDecoder("utf8");
-    stream.on("data", (bytes: Buffer) => output.emit(decoder.write(bytes)));
-    stream.on("end", () => output.emit(decoder.end()));
+    stream.on("data", (bytes: Buffer) => channel.emit(decoder.write(bytes)));
+    stream.on("end", () => channel.emit(decoder.end()));
   }
   // Writing to a command that has already exited fails with EPIPE; that is the command's business,
   // not an error of Kiln's.
@@ -80,6 +86,7 @@ export async function spawnPiped(spec: LaunchSpec): Promise<SandboxProcess> {
   return {
     pid,
     onData: (listener) => output.subscribe(listener),
+    ...(spec.separateStderr === true ? { onStderr: (listener) => errors.subscribe(listener) } : {}),
     write(data) {
       if (child.stdin.writable) child.stdin.write(data);
     },

@@ -74,6 +74,9 @@ export async function spawnPty(spec: PtyLaunchSpec): Promise<SandboxProcess> {
     write(data) {
       if (running) terminal.write(data);
     },
+    resize(cols, rows) {
+      if (running) terminal.resize(cols, rows);
+    },
     kill,
     exited,
   };

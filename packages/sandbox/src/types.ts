@@ -18,6 +18,17 @@ export interface SpawnOptions {
   rows?: number;
   /** Aborting kills the whole process tree (SIGKILL). */
   signal?: AbortSignal;
+  /**
+   * Keep stderr apart from stdout (pipes only; a PTY has one stream): `onData` then gets stdout alone
+   * and `onStderr` gets stderr. Off by default, because merging keeps the exact interleaving.
+   */
+  separateStderr?: boolean;
+  /**
+   * A host command line that starts first, as Kiln's own user and outside any sandbox, and must exec
+   * the rest of its arguments (e.g. `prlimit --as=N --`, or a script that joins a cgroup). It is how
+   * resource limits reach the sandbox before any sandboxed process exists.
+   */
+  hostPrefix?: string[];
 }
 
 /** How a command ended: an exit code, or the signal that killed it. */
@@ -38,8 +49,12 @@ export interface SandboxProcess {
    * is buffered and handed to it. Returns an unsubscribe function.
    */
   onData(listener: (chunk: string) => void): () => void;
+  /** Stderr alone, decoded and buffered like `onData`; present only when spawned with `separateStderr`. */
+  onStderr?(listener: (chunk: string) => void): () => void;
   /** Writes to the command's stdin (or the PTY). Ignored once the command has exited. */
   write(data: string): void;
+  /** Changes the terminal's size (the foreground program gets SIGWINCH); present only for PTY processes. */
+  resize?(cols: number, rows: number): void;
   /** Signals the whole process group (for bwrap: the whole sandbox). Defaults to SIGKILL. */
   kill(signal?: NodeJS.Signals): void;
   /** Resolves once, after the command has ended and all its output has been delivered. */

@@ -4,6 +4,12 @@
 // error becomes `{ error: ErrorInfo }`; an unexpected one is logged and answered without details.
 
 import { KilnError } from "@kiln/protocol";
+import {
+  createSandboxManager,
+  createSandboxProvider,
+  type SandboxManager,
+  type SandboxProvider,
+} from "@kiln/sandbox";
 import type { KilnStore } from "@kiln/store";
 import { Hono } from "hono";
 import type { Logger } from "pino";
@@ -19,10 +25,20 @@ import { sseRoutes } from "./routes/events-sse.ts";
 import { wsRoutes } from "./routes/events-ws.ts";
 import { opsRoutes } from "./routes/ops.ts";
 import type { RouteDeps } from "./routes/route-deps.ts";
+import { sandboxRoutes } from "./routes/sandboxes.ts";
+import { taskRoutes } from "./routes/tasks.ts";
 import { threadRoutes } from "./routes/threads.ts";
 import { turnRoutes } from "./routes/turns.ts";
 import { usageRoutes } from "./routes/usage.ts";
 import { secretRoutes, type UserSecrets } from "./secrets/index.ts";
+import { createTaskService } from "./tasks/create-task-service.ts";
+import type { TaskRunner } from "./tasks/task-runner.ts";
+import type { TaskService } from "./tasks/task-service.ts";
+import { createUsageWindows, DEFAULT_USAGE_LIMITS, type UsageLimits } from "./tasks/usage-windows.ts";
+import { whamRoutes } from "./wham/wham-routes.ts";
+
+/** Where the WHAM API is served (spec/wham-api.md). */
+export const WHAM_PREFIXES = ["/backend-api/wham", "/api/codex"] as const;
 
 /** What `createServer` is built from. */
 export interface ServerDeps {
@@ -44,6 +60,14 @@ export interface ServerDeps {
   subscriberBuffer?: number;
   /** How long shutdown lets a running turn finish its current step (default 10 s). */
   shutdownGraceMs?: number;
+  /** Runs environment setup scripts and sandbox commands (default: bwrap, workspace-write). */
+  sandboxProvider?: SandboxProvider;
+  /** How long an unused sandbox keeps its processes (default 15 min). */
+  sandboxIdleTimeoutMs?: number;
+  /** Token limits per user and window (WHAM `GET /usage`). */
+  usageLimits?: UsageLimits;
+  /** Resource limits of each sandbox, where the kernel allows. */
+  sandboxLimits?: { memoryBytes?: number; pids?: number; cpuPercent?: number };
 }
 
 /** A running server's parts. */
@@ -52,6 +76,10 @@ export interface KilnServer {
   executor: TurnExecutor;
   metrics: Metrics;
   hub: EventHub;
+  tasks: TaskService & { runner: TaskRunner };
+  sandboxes: SandboxManager;
+  /** Continues what a previous process left unfinished: tasks first, then their threads' turns. */
+  resume(): Promise<void>;
   /** Stops accepting turns, winds down running ones (see TurnExecutor.close) and ends event streams. */
   close(): Promise<void>;
 }
@@ -74,9 +102,30 @@ export function createServer(deps: ServerDeps): KilnServer {
     approvals,
     shutdownGraceMs: deps.shutdownGraceMs ?? 10_000,
   });
+  const provider = deps.sandboxProvider ?? createSandboxProvider("workspace-write");
+  const sandboxes = createSandboxManager({
+    provider,
+    ...(deps.sandboxIdleTimeoutMs === undefined ? {} : { idleTimeoutMs: deps.sandboxIdleTimeoutMs }),
+    ...(deps.sandboxLimits === undefined ? {} : { limits: deps.sandboxLimits }),
+    now,
+    onStateChange: (id, state) => {
+      void deps.store.sandboxes.setState(id, state, now()).catch(() => undefined);
+    },
+  });
+  const tasks = createTaskService({
+    store: deps.store,
+    executor,
+    hub,
+    secrets: deps.secrets,
+    provider,
+    dataDir: deps.dataDir,
+    logger: deps.logger,
+    now,
+  });
   const routeDeps: RouteDeps = {
     store: deps.store,
     executor,
+    tasks,
     approvals,
     hub,
     metrics,
@@ -98,12 +147,43 @@ export function createServer(deps: ServerDeps): KilnServer {
   );
   app.route("/api/v1", deps.auth.routes);
   app.route("/api/v1", secretRoutes({ secrets: deps.secrets, requireUser: deps.auth.requireUser }));
+  app.route(
+    "/api/v1",
+    sandboxRoutes({ store: deps.store, tasks, sandboxes, requireUser: deps.auth.requireUser, now }),
+  );
 
   const api = new Hono<AppEnv>();
   api.use("*", deps.auth.requireUser);
   for (const routes of [threadRoutes, turnRoutes, approvalRoutes, sseRoutes, wsRoutes, usageRoutes]) {
     api.route("/", routes(routeDeps));
   }
+  // The WHAM API (spec/wham-api.md) under both prefixes; its sandbox routes authenticate themselves
+  // (capability tokens), everything else needs a signed-in user like /api/v1.
+  const wham = new Hono<AppEnv>();
+  wham.use("*", (c, next) =>
+    /\/sandbox\/(?!templates$)[^/]+/.test(c.req.path) ? next() : deps.auth.requireUser(c, next),
+  );
+  wham.route(
+    "/",
+    whamRoutes({
+      tasks,
+      usage: createUsageWindows({ store: deps.store, limits: deps.usageLimits ?? DEFAULT_USAGE_LIMITS, now }),
+      now,
+    }),
+  );
+  wham.route(
+    "/",
+    sandboxRoutes(
+      { store: deps.store, tasks, sandboxes, requireUser: deps.auth.requireUser, now },
+      "sandbox",
+    ),
+  );
+  for (const prefix of WHAM_PREFIXES) app.route(prefix, wham);
+
+  api.route(
+    "/",
+    taskRoutes({ tasks, logger: deps.logger, keepAliveMs: routeDeps.keepAliveMs, closing: hub.signal }),
+  );
   app.route("/api/v1", api);
 
   app.notFound((c) =>
@@ -121,9 +201,16 @@ export function createServer(deps: ServerDeps): KilnServer {
     executor,
     metrics,
     hub,
+    tasks,
+    sandboxes,
+    async resume() {
+      await tasks.runner.resumeAll();
+      await executor.resumeAll();
+    },
     async close() {
       await executor.close();
       hub.close();
+      sandboxes.close();
     },
   };
 }

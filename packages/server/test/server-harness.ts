@@ -147,7 +147,7 @@ export async function startTestServer(
     shutdownGraceMs: 2_000,
     keepAliveMs: 100,
   });
-  await server.executor.resumeAll();
+  await server.resume();
   const http: Listening = await listen(server.app, { port: 0, hostname: "127.0.0.1" });
   await auth.bootstrap({ KILN_ADMIN_PASSWORD: "admin-password" }, http.url);
   const admin = await signIn(http.url, "admin", "admin-password");

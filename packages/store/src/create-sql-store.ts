@@ -1,12 +1,15 @@
 import type { KilnStore, KilnStoreRepos } from "./kiln-store.ts";
 import { createApiTokenRepo } from "./repos/api-tokens.ts";
 import { createAuditRepo } from "./repos/audit-log.ts";
+import { createEnvironmentRepo } from "./repos/environments.ts";
 import { createEventRepo } from "./repos/events.ts";
 import { createRateLimitRepo } from "./repos/rate-limits.ts";
 import { createRefreshTokenRepo } from "./repos/refresh-tokens.ts";
 import { createRolloutRepo } from "./repos/rollout.ts";
+import { createSandboxRepo } from "./repos/sandboxes.ts";
 import { createSecretRepo } from "./repos/secrets.ts";
 import { createSessionRepo } from "./repos/sessions.ts";
+import { createTaskRepo } from "./repos/tasks.ts";
 import { createThreadRepo } from "./repos/threads.ts";
 import { createTurnRepo } from "./repos/turns.ts";
 import { createUsageRepo } from "./repos/usage.ts";
@@ -28,6 +31,9 @@ function createRepos(db: SqlExecutor): KilnStoreRepos {
     usage: createUsageRepo(db),
     audit: createAuditRepo(db),
     rateLimits: createRateLimitRepo(db),
+    environments: createEnvironmentRepo(db),
+    tasks: createTaskRepo(db),
+    sandboxes: createSandboxRepo(db),
   };
 }
 

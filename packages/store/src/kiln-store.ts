@@ -2,7 +2,21 @@
 // PostgreSQL implementation. Records are in-process types (the HTTP shapes live in @kiln/protocol);
 // times are Unix ms; ids are made by the caller. A user's data is read through a `userId`: another
 // user's object is `undefined` (or `false` for a mutation), never an error that reveals it exists.
-import type { ErrorInfo, EventEnvelope, RolloutLine, ThreadEvent, ThreadInfo, Usage } from "@kiln/protocol";
+import type {
+  AssistantTurn,
+  ErrorInfo,
+  EventEnvelope,
+  ForgeKind,
+  InputPart,
+  NetworkPolicy,
+  PublishedAttempt,
+  RolloutLine,
+  TaskEvent,
+  TaskEventEnvelope,
+  ThreadEvent,
+  ThreadInfo,
+  Usage,
+} from "@kiln/protocol";
 
 /** Which database a store runs on. */
 export type StoreDialect = "sqlite" | "postgres";
@@ -357,6 +371,8 @@ export interface UsageRepo {
   /** A user's usage per UTC day, oldest first; `from`/`to` are inclusive `YYYY-MM-DD`. */
   perDay(userId: string, range?: { from?: string; to?: string }): Promise<UsageDay[]>;
   forThread(scope: ThreadScope): Promise<ThreadUsage | undefined>;
+  /** A user's usage of every call made at or after `since` (Unix ms), e.g. for a rate-limit window. */
+  totalsSince(userId: string, since: number): Promise<UsageTotals>;
 }
 
 /** The audit log (append-only). */
@@ -380,6 +396,245 @@ export interface RateLimitRepo {
   prune(before: number): Promise<number>;
 }
 
+/** An environment (a template tasks run in). Its secrets live in the SecretRepo (scope `env:<id>`). */
+export interface StoredEnvironment {
+  id: string;
+  userId: string;
+  name: string;
+  repository: string;
+  branch: string;
+  setupScript: string;
+  env: Record<string, string>;
+  network: NetworkPolicy;
+  template?: string;
+  setupTimeoutMs: number;
+  pinned: boolean;
+  /** The forge of the repository (its token is the environment's `FORGE_TOKEN` secret). */
+  forge?: { kind: ForgeKind; apiUrl: string; repo: string };
+  createdAt: number;
+  updatedAt: number;
+  /** Tasks that use it (archived ones included). */
+  taskCount: number;
+}
+
+/** The fields of an environment a caller sets. */
+export type EnvironmentFields = Omit<
+  StoredEnvironment,
+  "id" | "userId" | "createdAt" | "updatedAt" | "taskCount"
+>;
+
+/** Environments, scoped to their owner. */
+export interface EnvironmentRepo {
+  /** A name the user already uses (ignoring case) → `conflict`. */
+  create(env: { id: string; userId: string; now: number } & EnvironmentFields): Promise<StoredEnvironment>;
+  get(userId: string, id: string): Promise<StoredEnvironment | undefined>;
+  /** Pinned first, then by name. */
+  list(userId: string): Promise<StoredEnvironment[]>;
+  /** Changes the given fields (`forge: null` removes it). A taken name → `conflict`. */
+  update(
+    userId: string,
+    id: string,
+    changes: Partial<Omit<EnvironmentFields, "forge">> & { forge?: StoredEnvironment["forge"] | null },
+    now: number,
+  ): Promise<StoredEnvironment | undefined>;
+  /** Deletes it; an environment that tasks still use (archived ones too) → `conflict`. */
+  delete(userId: string, id: string): Promise<boolean>;
+}
+
+/** A task (its attempts, user turns and runs are rows of their own). */
+export interface StoredTask {
+  id: string;
+  userId: string;
+  environmentId: string;
+  title: string;
+  branch: string;
+  bestOfN: number;
+  /** The server's vocabulary (TaskStatus). */
+  status: string;
+  baseCommit?: string;
+  /** The model every attempt uses, when the request chose one. */
+  model?: string;
+  /** The approval policy of its attempts' threads, when the request chose one. */
+  approvalPolicy?: string;
+  /** A diff applied to every workspace before the agent starts. */
+  preApplyPatch?: string;
+  /** The first prompt, as text (for listings and search). */
+  prompt: string;
+  archived: boolean;
+  error?: ErrorInfo;
+  createdAt: number;
+  updatedAt: number;
+  /** The seq of its last task event (0 when none). */
+  lastSeq: number;
+}
+
+/** One attempt of a task. */
+export interface StoredAttempt {
+  id: string;
+  taskId: string;
+  index: number;
+  threadId?: string;
+  sandboxId?: string;
+  /** AttemptStatus. */
+  status: string;
+  published?: PublishedAttempt;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A prompt given to a task. */
+export interface StoredUserTurn {
+  id: string;
+  taskId: string;
+  index: number;
+  input: InputPart[];
+  attemptIds: string[];
+  createdAt: number;
+}
+
+/** One run of an attempt (answering one user turn); `id` is the thread turn's id. */
+export type StoredAssistantTurn = AssistantTurn & { taskId: string };
+
+/** Filters and page of a task listing. Newest `createdAt` first. */
+export interface TaskListQuery {
+  status?: string;
+  environmentId?: string;
+  archived?: boolean;
+  /** Case-insensitive substring of the title or the prompt. */
+  search?: string;
+  /** 1–200, default 50. */
+  limit?: number;
+  /** `nextCursor` of the previous page; not one → `invalid_request`. */
+  cursor?: string;
+}
+
+/** Tasks with their attempts, user turns, runs and event log. Reads are scoped to the owner. */
+export interface TaskRepo {
+  /**
+   * Creates the task, its attempts (indexes 0…n-1, status `queued`) and its first user turn (answered
+   * by every attempt), in one transaction: all or nothing. `attemptIds` must be `bestOfN` distinct ids
+   * (else `invalid_request`); an environment the user does not have → `not_found`; a taken id →
+   * `conflict`.
+   */
+  create(task: {
+    task: Omit<StoredTask, "createdAt" | "updatedAt" | "lastSeq" | "archived" | "error">;
+    attemptIds: string[];
+    userTurn: Omit<StoredUserTurn, "taskId" | "createdAt" | "attemptIds">;
+    now: number;
+  }): Promise<StoredTask>;
+  get(userId: string, id: string): Promise<StoredTask | undefined>;
+  /** Not scoped: the task runner's read (start-up, background work). */
+  getUnscoped(id: string): Promise<StoredTask | undefined>;
+  /** A page of the user's tasks, newest `createdAt` first (ties: larger id first). */
+  list(userId: string, query?: TaskListQuery): Promise<{ tasks: StoredTask[]; nextCursor?: string }>;
+  /** Tasks whose status is one of `statuses` (start-up recovery). Not scoped. */
+  listByStatus(statuses: readonly string[]): Promise<StoredTask[]>;
+  /**
+   * Not scoped (the runner): sets the fields given (`error: null` clears it) and moves `updatedAt`.
+   * `false` when there is no such task.
+   */
+  update(
+    id: string,
+    changes: { status?: string; baseCommit?: string; error?: ErrorInfo | null; title?: string },
+    now: number,
+  ): Promise<boolean>;
+  setArchived(userId: string, id: string, archived: boolean, now: number): Promise<StoredTask | undefined>;
+  rename(userId: string, id: string, title: string, now: number): Promise<StoredTask | undefined>;
+
+  /** A task's attempts by index. Not scoped, like the rest of the runner's reads below. */
+  attempts(taskId: string): Promise<StoredAttempt[]>;
+  /** Sets the fields given and moves `updatedAt`; `false` when there is no such attempt. */
+  updateAttempt(
+    attemptId: string,
+    changes: { status?: string; threadId?: string; sandboxId?: string; published?: PublishedAttempt },
+    now: number,
+  ): Promise<boolean>;
+
+  /** A task's user turns by index. */
+  userTurns(taskId: string): Promise<StoredUserTurn[]>;
+  /**
+   * Adds a follow-up prompt answered by `attemptIds` (which must be the task's, else
+   * `invalid_request`). A taken index or id → `conflict`; an unknown task → `not_found`.
+   */
+  addUserTurn(turn: Omit<StoredUserTurn, "createdAt">, now: number): Promise<StoredUserTurn>;
+
+  /** A task's runs, oldest first (ties: by attempt index). */
+  assistantTurns(taskId: string): Promise<StoredAssistantTurn[]>;
+  /**
+   * Creates or replaces a run (by id). Its attempt and user turn must be its task's (else
+   * `not_found`); an id that is another task's run → `conflict`.
+   */
+  putAssistantTurn(turn: StoredAssistantTurn): Promise<void>;
+
+  /**
+   * Appends events with the next seqs of the task (gap-free, like thread events). Not scoped; an
+   * unknown task → `not_found`.
+   */
+  appendEvents(
+    taskId: string,
+    events: ReadonlyArray<{ at: number; event: TaskEvent }>,
+  ): Promise<TaskEventEnvelope[]>;
+  /** Events with seq > `afterSeq`, at most `limit` (1–1000, default 500). Scoped. */
+  eventsAfter(
+    userId: string,
+    taskId: string,
+    afterSeq: number,
+    limit?: number,
+  ): Promise<TaskEventEnvelope[] | undefined>;
+}
+
+/** A sandbox as the server keeps it. */
+export interface StoredSandbox {
+  id: string;
+  userId: string;
+  taskId?: string;
+  attemptId?: string;
+  threadId?: string;
+  workspace: string;
+  network: NetworkPolicy;
+  /** `running` | `stopped`. */
+  state: string;
+  createdAt: number;
+  startedAt?: number;
+  lastActiveAt: number;
+}
+
+/** A capability token for one sandbox (hash only). */
+export interface SandboxToken {
+  tokenHash: string;
+  sandboxId: string;
+  userId: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** Sandboxes and their capability tokens. */
+export interface SandboxRepo {
+  create(
+    sandbox: Omit<StoredSandbox, "lastActiveAt" | "startedAt"> & { now: number },
+  ): Promise<StoredSandbox>;
+  get(userId: string, id: string): Promise<StoredSandbox | undefined>;
+  /** Not scoped (capability-token requests, the idle reaper). */
+  getUnscoped(id: string): Promise<StoredSandbox | undefined>;
+  /** A user's sandboxes, newest first. */
+  list(userId: string): Promise<StoredSandbox[]>;
+  /**
+   * Sets the state. Going to `running` from another state sets `startedAt` (and `lastActiveAt`) to
+   * `now`; leaving `running` clears `startedAt`.
+   */
+  setState(id: string, state: string, now: number): Promise<boolean>;
+  /** Records activity (`lastActiveAt` never moves back). */
+  touch(id: string, now: number): Promise<void>;
+  /** Sandboxes in `running` state whose `lastActiveAt` is before `before`. */
+  listIdle(before: number): Promise<StoredSandbox[]>;
+  /** A hash already stored → `conflict`; a sandbox the user does not have → `not_found`. */
+  createToken(token: SandboxToken): Promise<void>;
+  /** The token with this hash, unless it expired at `now`. */
+  findToken(tokenHash: string, now: number): Promise<SandboxToken | undefined>;
+  /** Forgets tokens expired at `now`; returns how many. */
+  deleteExpiredTokens(now: number): Promise<number>;
+}
+
 /** The repositories, as seen inside and outside a transaction. */
 export interface KilnStoreRepos {
   readonly users: UserRepo;
@@ -394,6 +649,9 @@ export interface KilnStoreRepos {
   readonly usage: UsageRepo;
   readonly audit: AuditRepo;
   readonly rateLimits: RateLimitRepo;
+  readonly environments: EnvironmentRepo;
+  readonly tasks: TaskRepo;
+  readonly sandboxes: SandboxRepo;
 }
 
 /** Kiln's database. */

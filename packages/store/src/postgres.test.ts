@@ -1,5 +1,6 @@
 import { describe } from "vitest";
 import { describeStoreContract } from "./store.contract.ts";
+import { describeTaskStoreContract } from "./tasks.contract.ts";
 import { createPostgresTestDatabase } from "./test-database.ts";
 
 // CI (.ci/run) starts a throwaway cluster and sets KILN_TEST_PG_URL; locally:
@@ -12,5 +13,6 @@ describe.skipIf(adminUrl === undefined)(
     : "on KILN_TEST_PG_URL",
   () => {
     describeStoreContract("PostgreSQL store", () => createPostgresTestDatabase(adminUrl ?? ""));
+    describeTaskStoreContract("PostgreSQL task store", () => createPostgresTestDatabase(adminUrl ?? ""));
   },
 );

@@ -4,9 +4,11 @@ import { KilnError } from "@kiln/protocol";
 import { afterAll, describe, expect, it } from "vitest";
 import { openStore } from "./open-store.ts";
 import { describeStoreContract } from "./store.contract.ts";
+import { describeTaskStoreContract } from "./tasks.contract.ts";
 import { createSqliteTestDatabase, type TestDatabase } from "./test-database.ts";
 
 describeStoreContract("SQLite store", async () => createSqliteTestDatabase());
+describeTaskStoreContract("SQLite task store", async () => createSqliteTestDatabase());
 
 describe("SQLite files", () => {
   const dirs: TestDatabase[] = [];

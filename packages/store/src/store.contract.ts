@@ -868,6 +868,16 @@ export function describeStoreContract(name: string, newDatabase: () => Promise<T
           ],
         });
         expect(await store.usage.perDay(`usr_${randomUUID()}`)).toEqual([]);
+        expect(await store.usage.totalsSince(user.id, day2)).toEqual({
+          calls: 2,
+          usage: u(201, 0, 21, 0),
+          costUsd: 0.5,
+        });
+        expect(await store.usage.totalsSince(user.id, day2 + 1)).toEqual({
+          calls: 0,
+          usage: u(0, 0, 0, 0),
+          costUsd: 0,
+        });
       });
     });
 

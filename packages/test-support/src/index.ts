@@ -1,5 +1,12 @@
 export { anthropicErrorBody } from "./anthropic-error.ts";
 export {
+  createFakeForge,
+  type FakeForge,
+  type FakeForgeOptions,
+  type FakeForgeRequest,
+  type FakePull,
+} from "./fake-forge.ts";
+export {
   type FakeModelServer,
   type FakeModelServerOptions,
   type RecordedRequest,

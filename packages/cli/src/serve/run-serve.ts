@@ -102,7 +102,7 @@ export async function runServe(io: CliIo): Promise<number> {
     { KILN_ADMIN_USER: io.env.KILN_ADMIN_USER, KILN_ADMIN_PASSWORD: io.env.KILN_ADMIN_PASSWORD },
     http.url,
   );
-  await server.executor.resumeAll();
+  await server.resume();
 
   say(`kiln serve: listening on ${http.url} (data ${dataDir}, models from ${configSource})`);
   if (!isLoopback(args.host)) {

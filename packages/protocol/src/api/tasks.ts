@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { ErrorInfo } from "../errors.ts";
 import { InputPart } from "../items.ts";
+import { ApprovalPolicy } from "../policy.ts";
 import { Usage } from "../usage.ts";
 import { TurnInput } from "./threads.ts";
 
@@ -156,6 +157,8 @@ export const CreateTaskRequest = z.strictObject({
   bestOfN: z.number().int().min(1).max(4).default(1),
   title: z.string().max(500).optional(),
   model: z.string().min(1).max(200).optional(),
+  /** Default `never`: attempts run on their own inside their sandboxes. */
+  approvalPolicy: ApprovalPolicy.optional(),
   /** A diff applied to every attempt's workspace before the agent starts. */
   preApplyPatch: z
     .string()

@@ -11,6 +11,8 @@ import { ThreadInfo } from "../thread.ts";
 export const CreateThreadRequest = z.strictObject({
   /** A host directory under one of the server's workspace roots; omitted: a fresh git workspace. */
   cwd: z.string().min(1).max(4096).optional(),
+  /** An environment (`env_…`): the thread works in a fresh copy of its prepared repository. */
+  environmentId: z.string().min(1).max(200).optional(),
   model: z.string().min(1).max(200).optional(),
   sandbox: SandboxMode.optional(),
   approvalPolicy: ApprovalPolicy.optional(),

@@ -1,12 +1,13 @@
-// Follows one thread: the backlog after `after` from the store, then live events from the hub, in seq
-// order, with no gap and no duplicate. The hub listener is registered before the store is read, and
-// every live event whose seq the backlog already covered is skipped; a gap (or a live buffer that
-// overflowed) sends the follower back to the store. The live buffer is bounded: a slow consumer never
-// makes the publisher (the turn) wait. Past the bound, `refetch` re-reads the store (SSE), `resync`
-// ends the follow with a resync item so that the client subscribes again (WebSocket).
+// Follows one thread as an async iterable, for a consumer that pulls: the backlog after `after` from
+// the store, then live events from the hub, in seq order, with no gap and no duplicate. It is the
+// ThreadFollower (thread-follower.ts) with a queue in front: the follower delivers into the queue and
+// is told it is behind until the consumer has taken everything, so past that it holds live events
+// (bounded by `maxBuffer`); past the bound, `refetch` re-reads the store and `resync` ends the follow
+// with a resync item. A slow consumer never makes the publisher (the turn) wait.
 import type { EventEnvelope } from "@kiln/protocol";
 import type { KilnStore, ThreadScope } from "@kiln/store";
 import type { EventHub } from "./event-hub.ts";
+import { type FollowEnd, ThreadFollower } from "./thread-follower.ts";
 
 /** What a follower yields. */
 export type FollowItem = { type: "event"; envelope: EventEnvelope } | { type: "resync"; after: number };
@@ -24,63 +25,61 @@ export interface FollowOptions {
   onOverflow: "refetch" | "resync";
 }
 
-const PAGE = 500;
-
 /** The thread's events after `after`, then its live events, until `signal` (or the hub) ends it. */
 export async function* followThread(o: FollowOptions): AsyncGenerator<FollowItem> {
-  let buffer: EventEnvelope[] = [];
-  let overflowed = false;
+  let queue: EventEnvelope[] = [];
+  let ended: FollowEnd | undefined;
   let wake: (() => void) | undefined;
   const notify = () => {
     const w = wake;
     wake = undefined;
     w?.();
   };
-  const unsubscribe = o.hub.subscribe(o.scope.threadId, (envelope) => {
-    if (buffer.length >= o.maxBuffer) {
-      buffer = [];
-      overflowed = true;
-    } else buffer.push(envelope);
-    notify();
+  const follower = new ThreadFollower({
+    store: o.store,
+    hub: o.hub,
+    scope: o.scope,
+    after: o.after,
+    maxBuffer: o.maxBuffer,
+    onOverflow: o.onOverflow,
+    sink: {
+      deliver(envelopes) {
+        for (const envelope of envelopes) queue.push(envelope);
+        notify();
+        return false;
+      },
+      end(reason) {
+        ended = reason;
+        notify();
+      },
+    },
   });
-  const stopped = () => o.signal.aborted || o.hub.signal.aborted;
   o.signal.addEventListener("abort", notify);
-  o.hub.signal.addEventListener("abort", notify);
-  let last = o.after;
+  follower.start();
   try {
-    while (!stopped()) {
-      overflowed = false;
-      for (;;) {
-        const page = await o.store.events.listAfter(o.scope, last, PAGE);
-        if (page === undefined) return;
-        for (const envelope of page) {
-          if (stopped()) return;
+    while (!o.signal.aborted) {
+      if (queue.length > 0) {
+        const taken = queue;
+        queue = [];
+        for (const envelope of taken) {
+          if (o.signal.aborted) return;
           yield { type: "event", envelope };
-          last = envelope.seq;
         }
-        if (page.length < PAGE) break;
+        continue;
       }
-      while (!stopped() && !overflowed) {
-        const envelope = buffer.shift();
-        if (envelope === undefined) {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-          continue;
-        }
-        if (envelope.seq <= last) continue;
-        if (envelope.seq !== last + 1) break;
-        yield { type: "event", envelope };
-        last = envelope.seq;
-      }
-      if (overflowed && o.onOverflow === "resync") {
-        yield { type: "resync", after: last };
+      if (ended !== undefined) {
+        if (ended.type === "resync") yield { type: "resync", after: ended.after };
+        if (ended.type === "failed") throw ended.error;
         return;
       }
+      follower.resume();
+      if (queue.length > 0 || ended !== undefined) continue;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
     }
   } finally {
-    unsubscribe();
+    follower.stop();
     o.signal.removeEventListener("abort", notify);
-    o.hub.signal.removeEventListener("abort", notify);
   }
 }

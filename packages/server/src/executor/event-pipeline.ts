@@ -1,9 +1,9 @@
 // One thread's write path. Envelopes from the agent are appended to the store in order (batched),
 // with the same seq the rollout gave them; then the thread's and turn's status and the usage records
-// are updated, and only then are the envelopes published to live subscribers. Everything for one
-// thread goes through one serial queue, so statuses never race. The rollout (JSONL) is written
-// before an envelope reaches us: if the process dies in between, `catchUpFromRollout` appends what
-// the store lacks when the thread is loaded again.
+// are updated, and only then are the envelopes published to live subscribers, as one batch (each
+// subscriber writes them in one go). Everything for one thread goes through one serial queue, so
+// statuses never race. The rollout (JSONL) is written before an envelope reaches us: if the process
+// dies in between, `catchUpFromRollout` appends what the store lacks when the thread is loaded again.
 import { readRollout } from "@kiln/core";
 import type { ApiTurnStatus } from "@kiln/protocol";
 import { type EventEnvelope, KilnError, type TurnStatus } from "@kiln/protocol";
@@ -104,7 +104,7 @@ export class EventPipeline {
     this.storeSeq = stored.at(-1)?.seq ?? this.storeSeq;
     metrics.eventsAppended += stored.length;
     for (const envelope of stored) await this.effects(envelope);
-    for (const envelope of stored) hub.publish(envelope);
+    hub.publishBatch(stored);
   }
 
   /** Keeps turns, the thread's status and usage current. */

@@ -11,7 +11,7 @@
 // `close` (SIGTERM) stops accepting turns, lets each running turn end its current step (a model call
 // or a tool call, at most `shutdownGraceMs`) and then interrupts it; a turn waiting for an approval
 // is left unfinished, so that the next start asks the same approval again.
-import type { AgentThread, PendingApproval } from "@kiln/core";
+import type { AgentThread, DynamicToolDefinition, PendingApproval } from "@kiln/core";
 import type { ApprovalDecisionInput, CreateThreadRequest, StartTurnRequest, TurnInput } from "@kiln/protocol";
 import { type ErrorInfo, KilnError, toErrorInfo } from "@kiln/protocol";
 import type { StoredThread, ThreadScope } from "@kiln/store";
@@ -34,13 +34,30 @@ export interface TurnExecutorDeps extends PipelineDeps {
 
 type Approve = (request: PendingApproval, signal: AbortSignal) => Promise<ApprovalDecisionInput>;
 
+/** What a server-made thread gets beyond its request: a prepared workspace, its network, its tools. */
+export interface ThreadExtras {
+  /** A workspace the server prepared (not checked against the workspace roots). */
+  workspace?: string;
+  networkAccess?: boolean;
+  tools?: DynamicToolDefinition[];
+}
+
+/** Gives a thread that is loaded again (resume, next turn) the same network and tools it was made with. */
+export type ThreadExtrasProvider = (thread: StoredThread) => Promise<ThreadExtras | undefined>;
+
 /** The in-process turn executor. */
 export class TurnExecutor {
   private readonly handles = new Map<string, Promise<ThreadHandle>>();
   private readonly runningThreads = new Set<string>();
   private accepting = true;
+  private readonly extrasProviders: ThreadExtrasProvider[] = [];
 
   constructor(private readonly d: TurnExecutorDeps) {}
+
+  /** Registers where loaded threads get their extras from (e.g. the task service's attempt threads). */
+  addExtrasProvider(provider: ThreadExtrasProvider): void {
+    this.extrasProviders.push(provider);
+  }
 
   /** How many turns run now. */
   get runningCount(): number {
@@ -50,17 +67,21 @@ export class TurnExecutor {
   /** Creates a thread (and its workspace when no `cwd` is given). */
   async createThread(
     user: { id: string; role: "admin" | "user" },
-    request: CreateThreadRequest,
+    request: Omit<CreateThreadRequest, "environmentId">,
+    extras: ThreadExtras = {},
   ): Promise<StoredThread> {
     this.checkAccepting();
     const cwd =
-      request.cwd === undefined
+      extras.workspace ??
+      (request.cwd === undefined
         ? await createWorkspace(this.d.dataDir)
-        : await checkWorkspaceCwd(request.cwd, user, this.d.workspaceRoots);
+        : await checkWorkspaceCwd(request.cwd, user, this.d.workspaceRoots));
     const kiln = await this.d.kiln({ userId: user.id });
     const { approve, bind } = this.approver();
     const agent = kiln.startThread({
       cwd,
+      ...(extras.networkAccess === undefined ? {} : { networkAccess: extras.networkAccess }),
+      ...(extras.tools === undefined ? {} : { tools: extras.tools }),
       ...(request.model === undefined ? {} : { model: request.model }),
       ...(request.sandbox === undefined ? {} : { sandbox: request.sandbox }),
       ...(request.approvalPolicy === undefined ? {} : { approvalPolicy: request.approvalPolicy }),
@@ -289,7 +310,12 @@ export class TurnExecutor {
     const loading = (async () => {
       const kiln = await this.d.kiln({ userId: thread.userId });
       const { approve, bind } = this.approver();
-      const agent = kiln.resumeThread(thread.id, { onApproval: approve });
+      const extras = await this.extrasOf(thread);
+      const agent = kiln.resumeThread(thread.id, {
+        onApproval: approve,
+        ...(extras.networkAccess === undefined ? {} : { networkAccess: extras.networkAccess }),
+        ...(extras.tools === undefined ? {} : { tools: extras.tools }),
+      });
       const handle = await this.open(thread.userId, agent).catch((error: unknown) => {
         agent.close();
         throw error;
@@ -300,6 +326,14 @@ export class TurnExecutor {
     this.handles.set(thread.id, loading);
     loading.catch(() => this.handles.delete(thread.id));
     return loading;
+  }
+
+  private async extrasOf(thread: StoredThread): Promise<ThreadExtras> {
+    for (const provider of this.extrasProviders) {
+      const extras = await provider(thread);
+      if (extras !== undefined) return extras;
+    }
+    return {};
   }
 
   private async open(userId: string, agent: AgentThread): Promise<ThreadHandle> {

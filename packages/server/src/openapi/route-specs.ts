@@ -52,6 +52,8 @@ import type { z } from "zod";
 
 import { authRouteSpecs } from "./auth-route-specs.ts";
 import { accepted, ok, type RouteSpec } from "./route-spec.ts";
+import { taskNamedSchemas, taskRouteSpecs } from "./task-route-specs.ts";
+import { whamRouteSpecs } from "./wham-route-specs.ts";
 
 export type { ParamSpec, RouteSpec } from "./route-spec.ts";
 
@@ -101,6 +103,7 @@ export const namedSchemas: Record<string, z.ZodType> = {
   ThreadUsageReport,
   WsClientMessage,
   WsServerMessage,
+  ...taskNamedSchemas,
 };
 
 const seq = { type: "integer", minimum: 0 };
@@ -292,4 +295,6 @@ export const routeSpecs: RouteSpec[] = [
     ],
     responses: { 200: ok(UsageReport) },
   },
+  ...taskRouteSpecs,
+  ...whamRouteSpecs(["/backend-api/wham", "/api/codex"]),
 ];

@@ -3,6 +3,7 @@
 // to one user and can only follow that user's threads.
 import { upgradeWebSocket } from "@hono/node-server";
 import { Hono } from "hono";
+import type { WebSocket } from "ws";
 import type { AppEnv } from "../auth/index.ts";
 import { WsSession, type WsSocket } from "../events/ws-hub.ts";
 import type { RouteDeps } from "./route-deps.ts";
@@ -17,7 +18,9 @@ export function wsRoutes(d: RouteDeps): Hono<AppEnv> {
       let session: WsSession | undefined;
       return {
         onOpen: (_event, ws) => {
-          session = new WsSession(d, userId, ws.raw as WsSocket);
+          // `listen` serves upgrades with the `ws` library: the raw socket is its WebSocket.
+          const socket: WsSocket = ws.raw as unknown as WebSocket;
+          session = new WsSession(d, userId, socket);
         },
         onMessage: (event) => {
           session?.onMessage(typeof event.data === "string" ? event.data : "");

@@ -17,11 +17,13 @@ import type { EventHub } from "../events/event-hub.ts";
 import type { PendingApprovals } from "../executor/pending-approvals.ts";
 import type { TurnExecutor } from "../executor/turn-executor.ts";
 import type { Metrics } from "../http/metrics.ts";
+import type { TaskService } from "../tasks/task-service.ts";
 
 /** Dependencies of the route modules. */
 export interface RouteDeps {
   store: KilnStore;
   executor: TurnExecutor;
+  tasks: TaskService;
   approvals: PendingApprovals;
   hub: EventHub;
   metrics: Metrics;

@@ -21,9 +21,17 @@ export function threadRoutes(d: RouteDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.post("/threads", async (c) => {
-    const body = await readOptionalBody(c, CreateThreadRequest);
+    const { environmentId, ...body } = await readOptionalBody(c, CreateThreadRequest);
     const user = c.get("user");
-    const thread = await d.executor.createThread({ id: user.id, role: user.role }, body);
+    const caller = { id: user.id, role: user.role };
+    if (environmentId !== undefined && body.cwd !== undefined) {
+      throw new KilnError("invalid_request", `give "cwd" or "environmentId", not both`, {
+        details: { field: "environmentId" },
+      });
+    }
+    const extras =
+      environmentId === undefined ? {} : await d.tasks.environmentWorkspace(caller, environmentId);
+    const thread = await d.executor.createThread(caller, body, extras);
     return c.json(threadResource(thread, []), 201);
   });
 

@@ -16,6 +16,13 @@ export interface UserSecrets {
   deleteSecret(userId: string, name: string): Promise<boolean>;
   /** Names and update times, by name. */
   listSecrets(userId: string): Promise<SecretSummary[]>;
+  /** Secrets of another owner (e.g. `secretScope.environment(id)`), sealed the same way. */
+  scoped: {
+    get(scope: string, name: string): Promise<string | undefined>;
+    put(scope: string, name: string, value: string): Promise<void>;
+    delete(scope: string, name: string): Promise<boolean>;
+    list(scope: string): Promise<SecretSummary[]>;
+  };
 }
 
 /** Secrets of users in `store`, sealed by `box`. */
@@ -44,6 +51,17 @@ export function createUserSecrets(deps: {
     deleteSecret: (userId, name) => store.secrets.delete(secretScope.user(userId), name),
     async listSecrets(userId) {
       return (await store.secrets.list(secretScope.user(userId))).map(summary);
+    },
+    scoped: {
+      async get(scope, name) {
+        const stored = await store.secrets.get(scope, name);
+        return stored === undefined ? undefined : box.open(stored, context(scope, name));
+      },
+      async put(scope, name, value) {
+        await store.secrets.put({ scope, name, ...box.seal(value, context(scope, name)), now: now() });
+      },
+      delete: (scope, name) => store.secrets.delete(scope, name),
+      list: async (scope) => (await store.secrets.list(scope)).map(summary),
     },
   };
 }

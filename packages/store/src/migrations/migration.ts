@@ -5,6 +5,7 @@ import { KilnError } from "@kiln/protocol";
 import { z } from "zod";
 import type { SqlDatabase } from "../sql/sql-database.ts";
 import { migration0001 } from "./0001-initial.ts";
+import { migration0002 } from "./0002-tasks.ts";
 
 /** One schema change, written once per dialect. */
 export interface Migration {
@@ -16,7 +17,7 @@ export interface Migration {
 }
 
 /** Every migration of this Kiln, in order. */
-export const migrations: readonly Migration[] = [migration0001];
+export const migrations: readonly Migration[] = [migration0001, migration0002];
 
 /** Any constant: the key of the PostgreSQL advisory lock held while migrating. */
 const MIGRATION_LOCK_KEY = 4_851_003_117;

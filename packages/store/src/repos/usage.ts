@@ -88,6 +88,17 @@ export function createUsageRepo(db: SqlExecutor): UsageRepo {
       );
       return parseRows(DayRow, rows, "usage sum");
     },
+    async totalsSince(userId, since) {
+      const { rows } = await db.query(`SELECT ${SUMS} FROM usage_records WHERE user_id = ? AND at >= ?`, [
+        userId,
+        since,
+      ]);
+      const row = rows[0] as Record<string, unknown> | undefined;
+      if (row === undefined || row.calls === 0 || row.input_tokens === null) {
+        return { calls: 0, usage: emptyUsage(), costUsd: 0 };
+      }
+      return toTotals(SumsRow.parse(row));
+    },
     async forThread({ userId, threadId }) {
       const owner = await db.query("SELECT 1 AS one FROM threads WHERE id = ? AND user_id = ?", [
         threadId,
