@@ -14,6 +14,8 @@ const markdownAsText = {
 
 export default defineConfig({
   plugins: [markdownAsText],
+  // The web app's components (packages/web) are TSX with React's automatic runtime.
+  esbuild: { jsx: "automatic" },
   resolve: {
     alias: {
       "@kiln/protocol": pkg("protocol"),
@@ -26,7 +28,12 @@ export default defineConfig({
     },
   },
   test: {
-    include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts"],
+    include: [
+      "packages/*/src/**/*.test.ts",
+      "packages/*/src/**/*.test.tsx",
+      "packages/*/test/**/*.test.ts",
+      "packages/*/test/**/*.test.tsx",
+    ],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",

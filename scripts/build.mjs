@@ -41,9 +41,6 @@ const executables = [
   ["packages/test-support/src/fake-model-cli.ts", "packages/test-support/dist/fake-model-cli.js"],
 ].filter(([entry]) => existsSync(`${root}${entry}`));
 
-// Old chunks have other hashes: remove them so dist holds one build.
-for (const [, outfile] of executables)
-  rmSync(`${root}${dirname(outfile)}/chunks`, { recursive: true, force: true });
 
 // Split into chunks loaded on demand (dynamic imports): `kiln --version` parses a fraction of the code,
 // and the server, MCP and Anthropic SDKs load only when used.
@@ -63,6 +60,10 @@ const bundles = executables.map(([entry, outfile]) =>
 
 await Promise.all([...libraries, ...bundles]);
 
+// The web app (Vite), rebuilt only when a source of it (or of the SDK and protocol it bundles) is newer
+// than its last build: the test suite builds before every run.
+await buildWeb();
+
 // Chunks of earlier builds have other hashes. A process started before this build may still load
 // them lazily, so only chunks older than ten minutes that this build did not write are removed.
 const cutoff = Date.now() - 10 * 60_000;
@@ -73,4 +74,29 @@ for (const [, outfile] of executables) {
     const path = `${dir}/${name}`;
     if (statSync(path).mtimeMs < cutoff) rmSync(path, { force: true });
   }
+}
+
+async function buildWeb() {
+  const web = `${root}packages/web`;
+  if (!existsSync(`${web}/index.html`)) return;
+  const newest = (dir) => {
+    let latest = 0;
+    if (!existsSync(dir)) return latest;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = `${dir}/${entry.name}`;
+      latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+    }
+    return latest;
+  };
+  const built = existsSync(`${web}/dist/index.html`) ? statSync(`${web}/dist/index.html`).mtimeMs : 0;
+  const sources = Math.max(
+    newest(`${web}/src`),
+    statSync(`${web}/index.html`).mtimeMs,
+    statSync(`${web}/vite.config.ts`).mtimeMs,
+    newest(`${root}packages/sdk/src`),
+    newest(`${root}packages/protocol/src`),
+  );
+  if (built > sources) return;
+  const { build: viteBuild } = await import("vite");
+  await viteBuild({ configFile: `${web}/vite.config.ts`, logLevel: "warn" });
 }

@@ -22,6 +22,7 @@ const extra = process.argv.slice(2);
 if (extra.length === 0) {
   for (const [name, cmd, args] of [
     ["typecheck", "npx", ["tsc", "--noEmit", "-p", "tsconfig.json"]],
+    ["typecheck web", "npx", ["tsc", "--noEmit", "-p", "packages/web/tsconfig.json"]],
     ["lint", "npx", ["biome", "check", "."]],
   ]) {
     console.log(`\n== ${name}`);

@@ -20,6 +20,7 @@ import { PendingApprovals } from "./executor/pending-approvals.ts";
 import { TurnExecutor } from "./executor/turn-executor.ts";
 import { createMetrics, type Metrics } from "./http/metrics.ts";
 import { requestContext } from "./http/request-context.ts";
+import { webApp } from "./http/web-app.ts";
 import { approvalRoutes } from "./routes/approvals.ts";
 import { sseRoutes } from "./routes/events-sse.ts";
 import { wsRoutes } from "./routes/events-ws.ts";
@@ -64,6 +65,8 @@ export interface ServerDeps {
   sandboxProvider?: SandboxProvider;
   /** How long an unused sandbox keeps its processes (default 15 min). */
   sandboxIdleTimeoutMs?: number;
+  /** The web app's build (packages/web/dist) to serve at `/`; omitted: no web app. */
+  webRoot?: string;
   /** Token limits per user and window (WHAM `GET /usage`). */
   usageLimits?: UsageLimits;
   /** Resource limits of each sandbox, where the kernel allows. */
@@ -185,6 +188,8 @@ export function createServer(deps: ServerDeps): KilnServer {
     taskRoutes({ tasks, logger: deps.logger, keepAliveMs: routeDeps.keepAliveMs, closing: hub.signal }),
   );
   app.route("/api/v1", api);
+
+  if (deps.webRoot !== undefined) app.use("*", webApp(deps.webRoot));
 
   app.notFound((c) =>
     errorResponse(c, new KilnError("not_found", `no route ${c.req.method} ${new URL(c.req.url).pathname}`)),

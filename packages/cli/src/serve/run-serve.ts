@@ -4,8 +4,9 @@
 // provider keys over the server's) → createServer → bootstrap the admin (print the setup link) →
 // resume unfinished turns → listen (127.0.0.1 unless --host) and print the URL. SIGINT/SIGTERM: stop
 // listening, wind down turns (TurnExecutor.close), close the store, exit 0; a second signal exits at once.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { kilnHomeFrom } from "@kiln/core";
 import {
   createAuth,
@@ -78,6 +79,11 @@ export async function runServe(io: CliIo): Promise<number> {
     userEnv: providerKeysOf(secrets),
   });
   const grace = Number(io.env.KILN_SHUTDOWN_GRACE_MS ?? "10000");
+  // The web app's build sits next to the CLI's in the repository (packages/web/dist); this module
+  // runs from packages/cli/dist or one of its chunks (or from source, in tests).
+  const webRoot = ["../../web/dist", "../../../web/dist"]
+    .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
+    .find((dir) => existsSync(join(dir, "index.html")));
   const server = createServer({
     store,
     kiln,
@@ -86,6 +92,7 @@ export async function runServe(io: CliIo): Promise<number> {
     dataDir,
     logger,
     workspaceRoots: args.workspaceRoots,
+    ...(webRoot === undefined ? {} : { webRoot }),
     shutdownGraceMs: Number.isFinite(grace) && grace >= 0 ? grace : 10_000,
   });
 

@@ -43,7 +43,7 @@ export const ChangedFile = z.object({
 });
 export type ChangedFile = z.infer<typeof ChangedFile>;
 
-/** A pull request's title and body, as the model wrote them. */
+/** A pull request's title and body: what the model gave `make_pr`, else the task's title and the final message. */
 export const PullRequestText = z.object({ title: z.string(), body: z.string() });
 export type PullRequestText = z.infer<typeof PullRequestText>;
 
