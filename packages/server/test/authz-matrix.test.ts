@@ -1,65 +1,31 @@
 // The authorization matrix, over every route of the committed OpenAPI document. User A owns a
-// thread whose turn waits for an approval, an API token and two secrets; user B (not an admin)
-// calls every route with A's ids: by-id routes answer 404, lists leave A's objects out, admin routes
-// answer 403, and nothing of A's changes. Every route that is not listed as public answers 401 to no
-// token, to a revoked personal API token and to an expired access token.
-import type { EventEnvelope } from "@kiln/protocol";
+// thread whose turn waits for an approval, an API token, two secrets, an environment and a completed
+// best-of-2 task with its sandboxes (authz-world.ts); user B (not an admin) calls every route with
+// A's ids: by-id routes answer 404, lists leave A's objects out, admin routes answer 403, and nothing
+// of A's changes. Every route that is not listed as public answers 401 to no token, to a revoked
+// personal API token, to an expired access token and to a sandbox capability token (which opens its
+// own sandbox's routes and nothing else).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
-import { ACCESS_TOKEN_TTL_MS } from "../src/auth/index.ts";
+import { taskRouteCases } from "./authz-task-cases.ts";
+import {
+  aliceWorld,
+  type Case,
+  type Context,
+  expectForbidden,
+  expectNotFound,
+  subscribeOverWs,
+  type World,
+  wsUpgradeStatus,
+} from "./authz-world.ts";
 import { type ApiOperation, fillPath, openApiOperations, PUBLIC_ROUTES } from "./openapi-routes.ts";
 import { postgresAdminUrl, postgresSuiteTitle } from "./postgres-test-store.ts";
 import { type ServerFixture, startServerFixture } from "./server-fixture.ts";
-import { type ApiResponse, callApi, signIn, type TestUser } from "./server-harness.ts";
+import { callApi, signIn } from "./server-harness.ts";
 
 const operations = openApiOperations();
 const guarded = operations.filter((op) => !PUBLIC_ROUTES.includes(op.key));
 
-/** What user A owns. */
-interface World {
-  aliceId: string;
-  threadId: string;
-  threadTitle: string;
-  approvalId: string;
-  tokenId: string;
-  /** A's API token `tokenId` (B's DELETE must leave it working). */
-  apiToken: string;
-  /** A secret B also sends a PUT for (B gets a secret of their own by that name). */
-  secretName: string;
-  secretUpdatedAt: number;
-  /** A secret only A has. */
-  onlySecretName: string;
-  revokedToken: string;
-  expiredToken: string;
-}
-
-/** A route as user B calls it, and what B must see. */
-interface Case {
-  /** The path's `{param}` values (A's ids). */
-  values?: (w: World) => Record<string, string>;
-  body?: unknown;
-  /** Checks B's response (and, where it matters, that A's object is unchanged). */
-  asOtherUser(response: ApiResponse, ctx: Context): Promise<void> | void;
-}
-
-interface Context {
-  t: ServerFixture;
-  alice: TestUser;
-  bob: TestUser;
-  w: World;
-}
-
 const threadValues = (w: World) => ({ id: w.threadId });
-const expectNotFound = (response: ApiResponse) =>
-  expect({ status: response.status, code: response.body?.error?.code }).toEqual({
-    status: 404,
-    code: "not_found",
-  });
-const expectForbidden = (response: ApiResponse) =>
-  expect({ status: response.status, code: response.body?.error?.code }).toEqual({
-    status: 403,
-    code: "forbidden",
-  });
 
 /** One case per protected route of the document (the test fails for a route without one). */
 const cases: Record<string, Case> = {
@@ -221,6 +187,7 @@ const cases: Record<string, Case> = {
       expect((await t.call(alice, "GET", "/api/v1/usage")).body.total.calls).toBeGreaterThan(0);
     },
   },
+  ...taskRouteCases,
 };
 
 const aliceLogin = { username: "alice", password: "alice-password" };
@@ -313,102 +280,8 @@ for (const database of ["sqlite", "postgres"] as const) {
   });
 }
 
-/** Signs A in, starts A's turn up to its approval, makes A's tokens and secrets. */
-async function aliceWorld(t: ServerFixture, alice: TestUser): Promise<World> {
-  const me = (await t.call(alice, "GET", "/api/v1/auth/me")).body.user;
-  const threadTitle = "alice-private-thread";
-  const thread = (
-    await t.call(alice, "POST", "/api/v1/threads", { approvalPolicy: "untrusted", title: threadTitle })
-  ).body;
-  expect((await t.call(alice, "POST", `/api/v1/threads/${thread.id}/turns`, { input: "touch" })).status).toBe(
-    202,
-  );
-  let approvalId: string | undefined;
-  for (let i = 0; i < 200 && approvalId === undefined; i++) {
-    approvalId = (await t.call(alice, "GET", "/api/v1/approvals")).body.approvals[0]?.id;
-    if (approvalId === undefined) await new Promise((r) => setTimeout(r, 50));
-  }
-  if (approvalId === undefined) throw new Error("A's turn never asked for its approval");
-
-  const token = (
-    await t.call(alice, "POST", "/api/v1/tokens", { name: "alice's", scopes: ["read", "write"] })
-  ).body;
-  const revoked = (await t.call(alice, "POST", "/api/v1/tokens", { name: "revoked" })).body;
-  expect((await callApi(t.url, revoked.token, "GET", "/api/v1/auth/me")).status).toBe(200);
-  expect((await t.call(alice, "DELETE", `/api/v1/tokens/${revoked.id}`)).status).toBe(204);
-
-  // An access token signed 16 minutes ago: valid then, expired now.
-  t.setClockSkew(-(ACCESS_TOKEN_TTL_MS + 60_000));
-  const expired = await signIn(t.url, "alice", "alice-password");
-  expect((await callApi(t.url, expired.token, "GET", "/api/v1/auth/me")).status).toBe(200);
-  t.setClockSkew(0);
-
-  const secret = (await t.call(alice, "PUT", "/api/v1/secrets/ALICE_SECRET", { value: "alice's value" }))
-    .body;
-  await t.call(alice, "PUT", "/api/v1/secrets/ALICE_ONLY_SECRET", { value: "alice's other value" });
-  return {
-    aliceId: me.id,
-    threadId: thread.id,
-    threadTitle,
-    approvalId,
-    tokenId: token.id,
-    apiToken: token.token,
-    secretName: "ALICE_SECRET",
-    secretUpdatedAt: secret.updatedAt,
-    onlySecretName: "ALICE_ONLY_SECRET",
-    revokedToken: revoked.token,
-    expiredToken: expired.token,
-  };
-}
-
 function requestOf(op: ApiOperation, w: World): { path: string; body: unknown } {
   const c = cases[op.key];
   if (c === undefined) throw new Error(`no authorization case for ${op.key}`);
   return { path: fillPath(op.path, c.values?.(w) ?? {}), body: c.body };
-}
-
-/** The status of a WebSocket upgrade of /api/v1/ws with `token` (101 when it opens). */
-function wsUpgradeStatus(url: string, token: string | undefined): Promise<number | undefined> {
-  const ws = new WebSocket(`${url.replace(/^http/, "ws")}/api/v1/ws`, {
-    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
-  });
-  return new Promise((resolve) => {
-    ws.once("unexpected-response", (_req, res) => {
-      resolve(res.statusCode);
-      ws.terminate();
-    });
-    ws.once("open", () => {
-      resolve(101);
-      ws.close();
-    });
-    ws.once("error", () => resolve(-1));
-  });
-}
-
-/** Subscribes to `threadId` from 0 over the WebSocket; the first answer and whatever follows it
- *  within 200 ms. */
-async function subscribeOverWs(
-  url: string,
-  token: string,
-  threadId: string,
-): Promise<(EventEnvelope | { type: string })[]> {
-  const ws = new WebSocket(`${url.replace(/^http/, "ws")}/api/v1/ws`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  const messages: (EventEnvelope | { type: string })[] = [];
-  const first = new Promise<void>((resolve) => {
-    ws.on("message", (data) => {
-      messages.push(JSON.parse(String(data)));
-      resolve();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    ws.once("open", () => resolve());
-    ws.once("error", reject);
-  });
-  ws.send(JSON.stringify({ type: "subscribe", threadId, after: 0 }));
-  await first;
-  await new Promise((r) => setTimeout(r, 200));
-  ws.close();
-  return messages;
 }

@@ -19,6 +19,12 @@ export interface ApiOperation {
   bodyFields: string[] | undefined;
   /** Its documented query parameters. */
   queryParams: string[];
+  /** A WebSocket route (documented with a 101 answer): its callers upgrade. */
+  webSocket: boolean;
+  /** A WHAM route (tag `wham`): unknown request fields and query parameters are ignored, by its spec. */
+  lenient: boolean;
+  /** A sandbox route (`…/sandboxes/{id}…`, `…/sandbox/{id}…`): the sandbox's capability tokens open it. */
+  sandbox: boolean;
 }
 
 /** The routes that answer without a credential, named here so that a change to the list is seen. */
@@ -36,6 +42,8 @@ export const PUBLIC_ROUTES: readonly string[] = [
 type Schema = { $ref?: string; properties?: Record<string, unknown>; anyOf?: Schema[] };
 type Operation = {
   security?: unknown[];
+  tags?: string[];
+  responses?: Record<string, unknown>;
   requestBody?: { content?: Record<string, { schema?: Schema }> };
   parameters?: { name: string; in: string }[];
 };
@@ -67,6 +75,9 @@ export function openApiOperations(): ApiOperation[] {
         public: Array.isArray(operation.security) && operation.security.length === 0,
         bodyFields: body === undefined ? undefined : [...new Set(fieldsOf(body))],
         queryParams: (operation.parameters ?? []).filter((p) => p.in === "query").map((p) => p.name),
+        webSocket: operation.responses?.["101"] !== undefined,
+        lenient: operation.tags?.includes("wham") === true,
+        sandbox: /\/sandbox(es)?\/\{id\}/.test(path),
       };
     }),
   );

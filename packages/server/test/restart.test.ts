@@ -4,7 +4,7 @@
 import { appendFile, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type FakeModelServer, startFakeModelServer } from "@kiln/test-support";
+import { createTempGitRepo, type FakeModelServer, startFakeModelServer } from "@kiln/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type ServeProcess, startServe } from "./serve-process.ts";
 import { callApi, signIn, writeModelConfig } from "./server-harness.ts";
@@ -300,3 +300,92 @@ async function findRollout(sessions: string, threadId: string): Promise<string> 
   if (files[0] === undefined) throw new Error(`no rollout for ${threadId}`);
   return join(sessions, files[0]);
 }
+
+describe("kiln serve killed while a task runs", () => {
+  async function waitTask(url: string, token: string, id: string) {
+    return until(async () => {
+      const task = (await callApi(url, token, "GET", `/api/v1/tasks/${id}`)).body;
+      return ["completed", "failed", "cancelled"].includes(task.status) ? task : undefined;
+    }, `task ${id} to end`);
+  }
+
+  it("finishes the task after a restart: the attempt's run resumes, its diff and PR text are recorded, no command runs twice", async () => {
+    const repo = await createTempGitRepo({ "README.md": "# r\n" });
+    try {
+      model.setScenario({
+        steps: [
+          { output: [{ type: "exec_command", cmd: "echo ran >> count.txt" }] },
+          { output: [{ type: "exec_command", cmd: "sleep 30", yield_time_ms: 60_000 }] },
+          { output: [{ type: "function_call", name: "make_pr", arguments: { title: "Count", body: "Counted once." } }] },
+          { output: [{ type: "message", text: "Carried on." }] },
+        ],
+      });
+      const dataDir = join(home, "data");
+      const first = await serve(dataDir);
+      const admin = await signIn(first.url, "admin", "admin-password");
+      const env = (
+        await callApi(first.url, admin.token, "POST", "/api/v1/environments", { name: "r", repository: repo.dir })
+      ).body;
+      const task = (
+        await callApi(first.url, admin.token, "POST", "/api/v1/tasks", { environmentId: env.id, prompt: "count" })
+      ).body;
+      const threadId = await until(async () => {
+        const t = (await callApi(first.url, admin.token, "GET", `/api/v1/tasks/${task.id}`)).body;
+        return t.attempts[0].threadId === "" ? undefined : (t.attempts[0].threadId as string);
+      }, "the attempt's thread");
+      await readSse(first.url, admin.token, `/api/v1/threads/${threadId}/events`, (f) => {
+        const e = f.envelope.event;
+        return e.type === "item/started" && e.item.type === "commandExecution" && e.item.command === "sleep 30";
+      });
+      first.child.kill("SIGKILL");
+      await first.exited;
+
+      const second = await serve(dataDir);
+      const done = await waitTask(second.url, admin.token, task.id);
+      expect(done.status).toBe("completed");
+      expect(done.attempts[0]).toMatchObject({
+        status: "completed",
+        message: "Carried on.",
+        pr: { title: "Count", body: "Counted once." },
+        diffStats: { filesModified: 1, linesAdded: 1, linesRemoved: 0 },
+      });
+      expect(done.attempts[0].diff).toContain("+ran\n");
+      expect(done.attempts[0].diff).not.toContain("+ran\n+ran");
+    } finally {
+      await repo.cleanup();
+    }
+  });
+
+  it("prepares the environment again when the process died during setup, and the task completes", async () => {
+    const repo = await createTempGitRepo({ "README.md": "# r\n" });
+    try {
+      model.setScenario({ steps: [{ output: [{ type: "message", text: "Ready." }] }] });
+      const dataDir = join(home, "data");
+      const first = await serve(dataDir);
+      const admin = await signIn(first.url, "admin", "admin-password");
+      const env = (
+        await callApi(first.url, admin.token, "POST", "/api/v1/environments", {
+          name: "slow",
+          repository: repo.dir,
+          setupScript: "echo setting-up; sleep 2",
+        })
+      ).body;
+      const task = (
+        await callApi(first.url, admin.token, "POST", "/api/v1/tasks", { environmentId: env.id, prompt: "go" })
+      ).body;
+      await until(async () => {
+        const t = (await callApi(first.url, admin.token, "GET", `/api/v1/tasks/${task.id}`)).body;
+        return t.status === "provisioning" ? true : undefined;
+      }, "provisioning");
+      first.child.kill("SIGKILL");
+      await first.exited;
+
+      const second = await serve(dataDir);
+      const done = await waitTask(second.url, admin.token, task.id);
+      expect(done.status).toBe("completed");
+      expect(done.attempts[0]).toMatchObject({ status: "completed", message: "Ready." });
+    } finally {
+      await repo.cleanup();
+    }
+  });
+});
