@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Scenario, ScenarioStep } from "@kiln/test-support";
-import { createTempGitRepo, type TempGitRepo } from "@kiln/test-support";
+import { createFakeForge, createTempGitRepo, type TempGitRepo } from "@kiln/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer, type TestUser } from "./server-harness.ts";
 
@@ -205,6 +205,58 @@ describe("tasks", () => {
       message: "Appended.",
     });
     expect(final.attempts[0].diff).toContain("+first\n+second");
+  });
+
+  it("publishes an attempt: a branch with its commit in the repository, and a pull request on the forge (updated, not duplicated, on republish)", async () => {
+    const forge = await createFakeForge({ kind: "github" });
+    try {
+      const env = (
+        await t.call(alice, "POST", "/api/v1/environments", {
+          name: "adder-forge",
+          repository: bare,
+          forge: { kind: "github", apiUrl: forge.url, repo: "acme/adder", token: forge.token },
+        })
+      ).body;
+      expect(env.forge).toEqual({ kind: "github", apiUrl: forge.url, repo: "acme/adder", hasToken: true });
+      expect(JSON.stringify(env)).not.toContain(forge.token);
+      t.model.setScenario({
+        steps: [
+          ...attemptSteps("a + b", "Fix add: a + b"),
+          { output: [{ type: "apply_patch", patch: fix("return a + b;") }] },
+        ],
+      });
+      const created = (await t.call(alice, "POST", "/api/v1/tasks", { environmentId: env.id, prompt: "fix add" })).body;
+      const task = await waitForTask(alice, created.id);
+      const attempt = task.attempts[0];
+      const published = await t.call(alice, "POST", `/api/v1/tasks/${task.id}/attempts/${attempt.id}/publish`, {});
+      expect(published.status).toBe(200);
+      expect(published.body).toMatchObject({
+        branch: `kiln/${task.id}-1`,
+        pullRequest: { number: 1, url: expect.any(String) },
+      });
+      const message = (await run("git", ["log", "-1", "--format=%B", published.body.branch], { cwd: bare })).stdout;
+      expect(message.trim()).toBe("Fix add: a + b\n\nFixes add (a + b).");
+      expect(forge.pulls).toMatchObject([{ title: "Fix add: a + b", head: `kiln/${task.id}-1`, base: "main" }]);
+      const again = await t.call(alice, "POST", `/api/v1/tasks/${task.id}/attempts/0/publish`);
+      expect(again.body.pullRequest.number).toBe(1);
+      expect(forge.pulls).toHaveLength(1);
+      expect((await t.call(alice, "GET", `/api/v1/tasks/${task.id}`)).body.attempts[0].published).toEqual(again.body);
+      expect((await t.call(bob, "POST", `/api/v1/tasks/${task.id}/attempts/0/publish`)).status).toBe(404);
+    } finally {
+      await forge.close();
+    }
+  });
+
+  it("cancels a running task: the attempt is interrupted and the task ends cancelled", async () => {
+    t.model.setScenario({ steps: [{ output: [{ type: "exec_command", cmd: "sleep 30", yield_time_ms: 60_000 }] }] });
+    const created = (await t.call(alice, "POST", "/api/v1/tasks", { environmentId: envId, prompt: "wait" })).body;
+    await waitFor(async () => (await t.call(alice, "GET", `/api/v1/tasks/${created.id}`)).body.status === "running");
+    const cancelled = await t.call(alice, "POST", `/api/v1/tasks/${created.id}/cancel`);
+    expect(cancelled.status).toBe(200);
+    const task = await waitForTask(alice, created.id, (s) => s === "cancelled");
+    await waitFor(async () => (await t.call(alice, "GET", `/api/v1/tasks/${created.id}`)).body.attempts[0].status === "cancelled");
+    expect(task.status).toBe("cancelled");
+    expect((await t.call(alice, "POST", `/api/v1/tasks/${created.id}/cancel`)).status).toBe(409);
   });
 
   it("answers bad input with a 4xx naming the field", async () => {
