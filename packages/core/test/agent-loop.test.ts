@@ -175,6 +175,21 @@ describe("the agent loop", () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it("ends the turn as interrupted, not failed, when interrupted while the model is still streaming", async () => {
+    const { server, kiln, repo } = harness;
+    server.setScenario({
+      steps: [{ output: [{ type: "message", text: "a long answer that streams slowly ".repeat(20) }], chunkDelayMs: 50 }],
+    });
+    const thread = kiln.startThread({ cwd: repo.dir, approvalPolicy: "never" });
+    let end: { status: string; error?: { code: string } } | undefined;
+    for await (const { event } of thread.runStreamed("talk")) {
+      if (event.type === "item/agentMessage/delta") thread.interrupt();
+      if (event.type === "turn/completed") end = event;
+    }
+    thread.close();
+    expect(end).toMatchObject({ status: "interrupted", error: { code: "turn_interrupted" } });
+  });
+
   it("cannot write in a read-only sandbox: commands fail and patches are declined under approval policy never", async () => {
     const { server, kiln, repo } = harness;
     server.setScenario({

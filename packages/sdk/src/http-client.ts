@@ -1,6 +1,7 @@
 // One HTTP request to Kiln's native API: URL and headers (bearer token, user agent), the answer checked
 // against the API's zod schema, errors turned into KilnApiError / KilnNetworkError. With a token
 // manager, a 401 refreshes the access token once and tries again (the server's clock may be ahead).
+// With a browser session, the cookie goes with the request and the CSRF token with unsafe methods.
 import { ErrorInfo, type ErrorInfo as ErrorInfoType } from "@kiln/protocol";
 import type { z } from "zod";
 import { codeOfStatus, KilnApiError, KilnNetworkError, KilnResponseError } from "./errors.ts";
@@ -14,6 +15,24 @@ export interface AccessTokenSource {
   getAccessToken(options?: { signal?: AbortSignal; rejectedToken?: string }): Promise<string>;
 }
 
+/**
+ * A browser session's credentials (a BrowserSession): the cookie goes with `credentials`, the CSRF
+ * token as `x-kiln-csrf` on unsafe methods, and a 401 is reported so that the page can ask to sign in.
+ */
+export interface SessionCredentials {
+  /** The fetch `credentials` mode that sends the session cookie. */
+  readonly credentials: RequestCredentials;
+  /** The session's CSRF token, when known. */
+  csrfHeader(): string | undefined;
+  /** The server answered 401: the session has ended. */
+  sessionRejected(): void;
+}
+
+/** The header that carries a browser session's CSRF token. */
+export const CSRF_HEADER = "x-kiln-csrf";
+
+const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
 /** How the client reaches the server. */
 export interface HttpClientOptions {
   /** The server's address, e.g. `https://kiln.example.com` (a trailing `/api/v1` is accepted too). */
@@ -22,6 +41,8 @@ export interface HttpClientOptions {
   token?: string;
   /** Gives (and refreshes) access tokens; used instead of `token`. */
   tokenManager?: AccessTokenSource;
+  /** A browser session (cookie + CSRF token); used when neither `token` nor `tokenManager` is. */
+  session?: SessionCredentials;
   /** The fetch to use (default: the global one). */
   fetch?: typeof fetch;
   /** Sent as `User-Agent` (browsers may drop it). */
@@ -86,6 +107,7 @@ export class HttpClient {
   async send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     const token = await this.#token(options.signal);
     const first = await this.#sendOnce(method, path, options, token);
+    if (first.status === 401 && token === undefined) this.#options.session?.sessionRejected();
     if (first.status !== 401 || this.#options.tokenManager === undefined || token === undefined) {
       return this.#checked(first, method, path);
     }
@@ -124,10 +146,14 @@ export class HttpClient {
     if (o.body !== undefined) headers["content-type"] = "application/json";
     if (this.#options.userAgent !== undefined) headers["user-agent"] = this.#options.userAgent;
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    const session = token === undefined ? this.#options.session : undefined;
+    const csrf = session?.csrfHeader();
+    if (csrf !== undefined && UNSAFE_METHODS.has(method.toUpperCase())) headers[CSRF_HEADER] = csrf;
     try {
       return await this.#fetch(url, {
         method,
         headers,
+        ...(session === undefined ? {} : { credentials: session.credentials }),
         ...(o.body === undefined ? {} : { body: JSON.stringify(o.body) }),
         ...(o.signal === undefined ? {} : { signal: o.signal }),
       });

@@ -19,11 +19,19 @@ export type {
 } from "./api-types.ts";
 export type { ApprovalsApi } from "./approvals-api.ts";
 export type { ReconnectOptions } from "./backoff.ts";
+export { BrowserSession, type BrowserSessionOptions, type SessionUser } from "./browser-session.ts";
 export type { EnvironmentsApi } from "./environments-api.ts";
 export { KilnApiError, KilnLoginRequiredError, KilnNetworkError, KilnResponseError } from "./errors.ts";
 export { type ExtractedAttempt, extract } from "./extract.ts";
 export type { EventStreamOptions } from "./follow-event-stream.ts";
-export type { AccessTokenSource, CallOptions, Query, RequestOptions } from "./http-client.ts";
+export {
+  type AccessTokenSource,
+  CSRF_HEADER,
+  type CallOptions,
+  type Query,
+  type RequestOptions,
+  type SessionCredentials,
+} from "./http-client.ts";
 export { KilnClient, type KilnClientOptions } from "./kiln-client.ts";
 export type { SandboxesApi, SandboxFilesApi } from "./sandboxes-api.ts";
 export { readSse, type SseItem, SseParser } from "./sse-parser.ts";

@@ -5,7 +5,13 @@ import { MeResponse } from "@kiln/protocol";
 import type { z } from "zod";
 import { ApprovalsApi } from "./approvals-api.ts";
 import { EnvironmentsApi } from "./environments-api.ts";
-import { type AccessTokenSource, type CallOptions, HttpClient, type RequestOptions } from "./http-client.ts";
+import {
+  type AccessTokenSource,
+  type CallOptions,
+  HttpClient,
+  type RequestOptions,
+  type SessionCredentials,
+} from "./http-client.ts";
 import { SandboxesApi } from "./sandboxes-api.ts";
 import { TasksApi } from "./tasks-api.ts";
 import { ThreadsApi } from "./threads-api.ts";
@@ -19,6 +25,11 @@ export interface KilnClientOptions {
   token?: string;
   /** Gives (and refreshes) access tokens: a {@link TokenManager}. Used instead of `token`. */
   tokenManager?: AccessTokenSource;
+  /**
+   * A web page's session: a {@link BrowserSession} (the HttpOnly cookie + the CSRF token). Used when
+   * neither `token` nor `tokenManager` is given.
+   */
+  session?: SessionCredentials;
   /** The fetch to use (default: the global one). */
   fetch?: typeof fetch;
   /** Sent as `User-Agent` (browsers may drop it). */

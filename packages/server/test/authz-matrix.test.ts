@@ -19,7 +19,7 @@ import {
 } from "./authz-world.ts";
 import { type ApiOperation, fillPath, openApiOperations, PUBLIC_ROUTES } from "./openapi-routes.ts";
 import { postgresAdminUrl, postgresSuiteTitle } from "./postgres-test-store.ts";
-import { type ServerFixture, startServerFixture } from "./server-fixture.ts";
+import { startServerFixture } from "./server-fixture.ts";
 import { callApi, signIn } from "./server-harness.ts";
 
 const operations = openApiOperations();

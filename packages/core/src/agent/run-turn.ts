@@ -138,7 +138,12 @@ export async function runTurnLoop(host: TurnHost, signal: AbortSignal): Promise<
       failures.observe(step.calls, outputs);
     }
   } catch (error) {
-    const info = toErrorInfo(error);
+    // An interrupt aborts whatever was in flight: a model stream then ends early ("disconnected"), a
+    // command is killed. The turn was interrupted, whatever that step reported.
+    const info: ErrorInfo =
+      signal.aborted && !(error instanceof KilnError && error.code === "turn_interrupted")
+        ? { code: "turn_interrupted", message: "the turn was interrupted", retryable: false }
+        : toErrorInfo(error);
     const status = info.code === "turn_interrupted" ? "interrupted" : "failed";
     for (const call of unanswered)
       host.record(outputItem(call, `Error: not run: the turn ended first (${info.message})`));
