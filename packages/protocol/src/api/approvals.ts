@@ -44,6 +44,7 @@ export const ApprovalResponded = z.object({
   threadId: z.string(),
   decision: ApprovalDecisionInput,
 });
+export type ApprovalResponded = z.infer<typeof ApprovalResponded>;
 
 /** Usage summed over some calls. */
 export const UsageTotals = z.object({ calls: z.number().int(), usage: Usage, costUsd: z.number() });
@@ -53,12 +54,14 @@ export const UsageReport = z.object({
   days: z.array(UsageTotals.extend({ day: z.string() })),
   total: UsageTotals,
 });
+export type UsageReport = z.infer<typeof UsageReport>;
 
 /** `GET /threads/{id}/usage`. */
 export const ThreadUsageReport = z.object({
   total: UsageTotals,
   turns: z.array(UsageTotals.extend({ turnId: z.string() })),
 });
+export type ThreadUsageReport = z.infer<typeof ThreadUsageReport>;
 
 /** `YYYY-MM-DD`. */
 export const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a day like 2025-01-31");

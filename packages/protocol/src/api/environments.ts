@@ -129,6 +129,7 @@ export type UpdateEnvironmentRequest = z.infer<typeof UpdateEnvironmentRequest>;
 
 /** `GET /environments`. */
 export const EnvironmentList = z.object({ environments: z.array(Environment) });
+export type EnvironmentList = z.infer<typeof EnvironmentList>;
 
 /** A built-in environment template. */
 export const EnvironmentTemplate = z.object({
@@ -142,6 +143,7 @@ export type EnvironmentTemplate = z.infer<typeof EnvironmentTemplate>;
 
 /** `GET /environment-templates`. */
 export const EnvironmentTemplateList = z.object({ templates: z.array(EnvironmentTemplate) });
+export type EnvironmentTemplateList = z.infer<typeof EnvironmentTemplateList>;
 
 /** Whether a sandbox's processes may run now. */
 export const SandboxState = z.enum(["running", "stopped"]);
@@ -245,6 +247,7 @@ export const SandboxDirectoryListing = z.object({
   type: z.literal("directory"),
   entries: z.array(SandboxFileEntry),
 });
+export type SandboxDirectoryListing = z.infer<typeof SandboxDirectoryListing>;
 
 /** `GET /sandboxes/{id}/files?path=` on a file (text as UTF-8, otherwise base64). */
 export const SandboxFileContent = z.object({
@@ -254,12 +257,14 @@ export const SandboxFileContent = z.object({
   encoding: z.enum(["utf-8", "base64"]),
   content: z.string(),
 });
+export type SandboxFileContent = z.infer<typeof SandboxFileContent>;
 
 /** `PUT /sandboxes/{id}/files?path=`, JSON form (a raw body is written as is). */
 export const SandboxWriteFileRequest = z.strictObject({
   content: z.string().max(16 * 1024 * 1024),
   encoding: z.enum(["utf-8", "base64"]).default("utf-8"),
 });
+export type SandboxWriteFileRequest = z.infer<typeof SandboxWriteFileRequest>;
 
 /** `POST /sandboxes/{id}/tokens`: a capability token for this sandbox only, shown once. */
 export const SandboxTokenResponse = z.object({

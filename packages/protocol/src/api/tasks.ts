@@ -181,12 +181,14 @@ export const FollowUpAccepted = z.object({
   turnId: z.string(),
   attemptId: z.string(),
 });
+export type FollowUpAccepted = z.infer<typeof FollowUpAccepted>;
 
 /** `PATCH /tasks/{id}`. */
 export const UpdateTaskRequest = z.strictObject({
   title: z.string().max(500).optional(),
   archived: z.boolean().optional(),
 });
+export type UpdateTaskRequest = z.infer<typeof UpdateTaskRequest>;
 
 /** `GET /tasks` query. */
 export const TaskListQuery = z.object({
@@ -197,6 +199,7 @@ export const TaskListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).optional(),
   cursor: z.string().max(500).optional(),
 });
+export type TaskListQuery = z.infer<typeof TaskListQuery>;
 
 /** `GET /tasks`. */
 export const TaskList = z.object({ tasks: z.array(TaskSummary), nextCursor: z.string().optional() });
@@ -208,6 +211,7 @@ export const PublishRequest = z.strictObject({
   branch: z.string().min(1).max(200).optional(),
   draft: z.boolean().optional(),
 });
+export type PublishRequest = z.infer<typeof PublishRequest>;
 
 /** A phase of preparing a task's environment. */
 export const ProvisionPhase = z.enum(["clone", "setup", "ready"]);

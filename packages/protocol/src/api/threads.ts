@@ -114,6 +114,7 @@ export const ThreadList = z.object({
   /** Pass as `cursor` for the next page; absent on the last page. */
   nextCursor: z.string().optional(),
 });
+export type ThreadList = z.infer<typeof ThreadList>;
 
 /** `GET /threads` query. */
 export const ThreadListQuery = z.strictObject({
@@ -131,9 +132,11 @@ export const TurnAccepted = z.object({
   threadId: z.string(),
   status: ApiTurnStatus,
 });
+export type TurnAccepted = z.infer<typeof TurnAccepted>;
 
 /** `POST /threads/{id}/steer` and `/interrupt` (202). */
 export const TurnSignalAccepted = z.object({ threadId: z.string(), turnId: z.string() });
+export type TurnSignalAccepted = z.infer<typeof TurnSignalAccepted>;
 
 /** One completed item of a thread. */
 export const ThreadItemEntry = z.object({
