@@ -1,6 +1,7 @@
 // What the native API's route modules share: their dependencies, and the helpers that turn stored
 // records into API resources and read a request's id, query and optional body.
 import {
+  AfterSeq,
   ApiTurnStatus,
   ThreadId,
   type ThreadResource,
@@ -10,7 +11,7 @@ import {
 import type { KilnStore, StoredThread, StoredTurn, ThreadScope } from "@kiln/store";
 import type { Context } from "hono";
 import type { Logger } from "pino";
-import type { z } from "zod";
+import { z } from "zod";
 import type { AppEnv } from "../auth/index.ts";
 import { parseParam, parseWith, readJsonBody } from "../auth/index.ts";
 import type { EventHub } from "../events/event-hub.ts";
@@ -83,4 +84,18 @@ export function threadResource(thread: StoredThread, turns?: StoredTurn[]): Thre
     info: thread.info,
     ...(turns === undefined ? {} : { turns: turns.map(turnResource) }),
   };
+}
+
+const ResumeQuery = z.object({ after: z.string().optional() });
+
+/**
+ * Where an event stream resumes: after `Last-Event-ID` (what EventSource sends when it reconnects),
+ * else after `?after=SEQ`, else from the start (0).
+ */
+export function resumeAfter(c: Context<AppEnv>): number {
+  const lastEventId = c.req.header("last-event-id");
+  if (lastEventId !== undefined && lastEventId !== "")
+    return parseParam(AfterSeq, lastEventId, "Last-Event-ID");
+  const { after } = parseWith(ResumeQuery.strict(), c.req.query(), "query");
+  return after === undefined ? 0 : parseParam(AfterSeq, after, "after");
 }

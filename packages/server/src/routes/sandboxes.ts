@@ -8,12 +8,12 @@ import {
   KilnError,
   SandboxExecRequest,
   SandboxId,
-  type SandboxResource,
   SandboxWriteFileRequest,
   TaskId,
   TerminalClientMessage,
   type TerminalServerMessage,
   toErrorInfo,
+  WhamSandboxExecRequest,
 } from "@kiln/protocol";
 import { collectExec, type LiveSandbox, type SandboxManager } from "@kiln/sandbox";
 import type { KilnStore, StoredSandbox } from "@kiln/store";
@@ -23,6 +23,7 @@ import { z } from "zod";
 import { type AppEnv, errorResponse, parseParam, parseWith, readJsonBody } from "../auth/index.ts";
 import { hashToken, newOpaqueToken } from "../auth/opaque-token.ts";
 import type { TaskService } from "../tasks/task-service.ts";
+import { sandboxResource } from "../tasks/task-view.ts";
 
 /** The prefix of sandbox capability tokens. */
 export const SANDBOX_TOKEN_PREFIX = "kiln_sbx_";
@@ -41,6 +42,9 @@ export interface SandboxRouteDeps {
 type SandboxEnv = AppEnv & { Variables: { sandbox: StoredSandbox } };
 
 const FilesQuery = z.strictObject({ path: z.string().max(4096).default(""), token: z.string().optional() });
+// The WHAM API ignores fields and query parameters it does not know (spec/wham-api.md).
+const WhamFilesQuery = z.object(FilesQuery.shape);
+const WhamWriteFileRequest = z.object(SandboxWriteFileRequest.shape);
 const TokenQuery = z.object({ token: z.string().optional() });
 
 /**
@@ -49,6 +53,9 @@ const TokenQuery = z.object({ token: z.string().optional() });
  */
 export function sandboxRoutes(d: SandboxRouteDeps, collection = "sandboxes"): Hono<AppEnv> {
   const app = new Hono<SandboxEnv>();
+  const wham = collection !== "sandboxes";
+  const filesQuery = wham ? WhamFilesQuery : FilesQuery;
+  const writeFileRequest = wham ? WhamWriteFileRequest : SandboxWriteFileRequest;
 
   // Resolves `:id` to a sandbox the caller may use, from a capability token or the owner's credentials.
   const access: MiddlewareHandler<SandboxEnv> = async (c, next) => {
@@ -65,7 +72,7 @@ export function sandboxRoutes(d: SandboxRouteDeps, collection = "sandboxes"): Ho
       }
       const found = await d.store.sandboxes.findToken(hashToken(token), d.now());
       const sandbox = found === undefined ? undefined : await d.store.sandboxes.getUnscoped(found.sandboxId);
-      if (sandbox === undefined || (sandbox.id !== raw && sandbox.taskId !== raw)) {
+      if (sandbox === undefined || !(await tokenOpens(d, sandbox, raw))) {
         return errorResponse(c, new KilnError("unauthorized", `this sandbox token is not valid for ${raw}`));
       }
       c.set("sandbox", sandbox);
@@ -90,7 +97,9 @@ export function sandboxRoutes(d: SandboxRouteDeps, collection = "sandboxes"): Ho
 
   app.post(`/${collection}/:id/exec`, async (c) => {
     const sandbox = c.get("sandbox");
-    const body = await readJsonBody(c, SandboxExecRequest);
+    const body = wham
+      ? whamExec(await readJsonBody(c, WhamSandboxExecRequest))
+      : await readJsonBody(c, SandboxExecRequest);
     const request = {
       command: body.command,
       ...(body.cwd === undefined ? {} : { cwd: body.cwd }),
@@ -123,7 +132,7 @@ export function sandboxRoutes(d: SandboxRouteDeps, collection = "sandboxes"): Ho
   });
 
   app.get(`/${collection}/:id/files`, async (c) => {
-    const { path } = parseWith(FilesQuery, c.req.query(), "query");
+    const { path } = parseWith(filesQuery, c.req.query(), "query");
     const files = live(d, c.get("sandbox")).files;
     const stat = await files.stat(path);
     if (stat.type === "directory") return c.json(await files.list(path));
@@ -131,7 +140,7 @@ export function sandboxRoutes(d: SandboxRouteDeps, collection = "sandboxes"): Ho
   });
 
   app.put(`/${collection}/:id/files`, async (c) => {
-    const { path } = parseWith(FilesQuery, c.req.query(), "query");
+    const { path } = parseWith(filesQuery, c.req.query(), "query");
     if (path === "") {
       throw new KilnError("invalid_request", `"path": give the file to write (?path=src/app.ts)`, {
         details: { field: "path" },
@@ -141,7 +150,7 @@ export function sandboxRoutes(d: SandboxRouteDeps, collection = "sandboxes"): Ho
     const isJson = (c.req.header("content-type") ?? "").includes("application/json");
     let data: Uint8Array;
     if (isJson) {
-      const body = await readJsonBody(c, SandboxWriteFileRequest);
+      const body = await readJsonBody(c, writeFileRequest);
       data =
         body.encoding === "base64" ? Buffer.from(body.content, "base64") : Buffer.from(body.content, "utf8");
     } else {
@@ -227,6 +236,15 @@ export function sandboxRoutes(d: SandboxRouteDeps, collection = "sandboxes"): Ho
   return app as unknown as Hono<AppEnv>;
 }
 
+/** A WHAM exec body as the native one (WHAM sends `null` for a field it leaves out). */
+function whamExec(body: WhamSandboxExecRequest): SandboxExecRequest {
+  return {
+    command: body.command,
+    ...(body.cwd === null || body.cwd === undefined ? {} : { cwd: body.cwd }),
+    ...(body.timeout_ms === null || body.timeout_ms === undefined ? {} : { timeout_ms: body.timeout_ms }),
+  };
+}
+
 const clamp = (n: number) => Math.min(1000, Math.max(1, Math.floor(n)));
 
 function safeJson(text: string): unknown {
@@ -235,6 +253,17 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether a capability token of `sandbox` opens `raw`: its own id, or its task's id when it is the
+ * sandbox that id names (the first attempt's, as for the owner) — another attempt's token does not.
+ */
+async function tokenOpens(d: SandboxRouteDeps, sandbox: StoredSandbox, raw: string): Promise<boolean> {
+  if (sandbox.id === raw) return true;
+  if (sandbox.taskId !== raw) return false;
+  const [first] = await d.store.tasks.attempts(raw);
+  return first?.sandboxId === sandbox.id;
 }
 
 async function ownedSandbox(
@@ -265,19 +294,4 @@ function live(d: SandboxRouteDeps, sandbox: StoredSandbox): LiveSandbox {
 async function touch(d: SandboxRouteDeps, sandbox: StoredSandbox): Promise<void> {
   await d.store.sandboxes.touch(sandbox.id, d.now());
   if (sandbox.state !== "running") await d.store.sandboxes.setState(sandbox.id, "running", d.now());
-}
-
-/** A stored sandbox as the API shows it. */
-export function sandboxResource(sandbox: StoredSandbox): SandboxResource {
-  return {
-    id: sandbox.id,
-    ...(sandbox.taskId === undefined ? {} : { taskId: sandbox.taskId }),
-    ...(sandbox.attemptId === undefined ? {} : { attemptId: sandbox.attemptId }),
-    ...(sandbox.threadId === undefined ? {} : { threadId: sandbox.threadId }),
-    state: sandbox.state === "running" ? "running" : "stopped",
-    workspace: sandbox.workspace,
-    network: sandbox.network,
-    createdAt: sandbox.createdAt,
-    lastActiveAt: sandbox.lastActiveAt,
-  };
 }

@@ -2,7 +2,6 @@
 // (every call scoped to the caller: another user's object is a 404). Task events are SSE like thread
 // events: `id:` is the seq, resume with `Last-Event-ID` or `?after=`.
 import {
-  AfterSeq,
   CreateEnvironmentRequest,
   CreateTaskRequest,
   EnvironmentId,
@@ -21,7 +20,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { type AppEnv, parseParam, parseWith, readJsonBody } from "../auth/index.ts";
 import type { TaskCaller, TaskService } from "../tasks/task-service.ts";
-import { readOptionalBody } from "./route-deps.ts";
+import { readOptionalBody, resumeAfter } from "./route-deps.ts";
 
 /** Dependencies of {@link taskRoutes}. */
 export interface TaskRouteDeps {
@@ -41,7 +40,6 @@ const envId = (c: Context<AppEnv>) => parseParam(EnvironmentId, c.req.param("id"
 const AttemptParam = z
   .string()
   .regex(/^(att_[0-9A-HJKMNP-TV-Z]{26}|[0-3])$/, "expected an attempt id (att_…) or index (0–3)");
-const EventsQuery = z.strictObject({ after: z.string().optional() });
 
 /** The task and environment routes (mount at `/api/v1`, behind requireUser). */
 export function taskRoutes(d: TaskRouteDeps): Hono<AppEnv> {
@@ -110,14 +108,7 @@ export function taskRoutes(d: TaskRouteDeps): Hono<AppEnv> {
 
   app.get("/tasks/:id/events", async (c) => {
     const id = taskId(c);
-    const query = parseWith(EventsQuery, c.req.query(), "query");
-    const lastEventId = c.req.header("last-event-id");
-    const after =
-      lastEventId !== undefined && lastEventId !== ""
-        ? parseParam(AfterSeq, lastEventId, "Last-Event-ID")
-        : query.after === undefined
-          ? 0
-          : parseParam(AfterSeq, query.after, "after");
+    const after = resumeAfter(c);
     const abort = new AbortController();
     const events = await d.tasks.followTask(caller(c), id, after, AbortSignal.any([abort.signal, d.closing]));
     c.header("X-Accel-Buffering", "no");

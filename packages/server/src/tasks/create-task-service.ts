@@ -28,6 +28,7 @@ import type { TaskCaller, TaskService } from "./task-service.ts";
 import {
   environmentView,
   FORGE_TOKEN_SECRET,
+  sandboxResource,
   type TaskRecords,
   taskSummaryView,
   taskView,
@@ -371,17 +372,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService & {
           },
         );
       }
-      return {
-        id: sandbox.id,
-        ...(sandbox.taskId === undefined ? {} : { taskId: sandbox.taskId }),
-        ...(sandbox.attemptId === undefined ? {} : { attemptId: sandbox.attemptId }),
-        ...(sandbox.threadId === undefined ? {} : { threadId: sandbox.threadId }),
-        state: sandbox.state === "running" ? "running" : "stopped",
-        workspace: sandbox.workspace,
-        network: sandbox.network,
-        createdAt: sandbox.createdAt,
-        lastActiveAt: sandbox.lastActiveAt,
-      };
+      return sandboxResource(sandbox);
     },
   };
 }

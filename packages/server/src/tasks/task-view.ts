@@ -5,6 +5,7 @@ import {
   type AttemptStatus,
   AttemptStatus as AttemptStatusSchema,
   type Environment,
+  type SandboxResource,
   type Task,
   type TaskStatus,
   TaskStatus as TaskStatusSchema,
@@ -14,6 +15,7 @@ import type {
   StoredAssistantTurn,
   StoredAttempt,
   StoredEnvironment,
+  StoredSandbox,
   StoredTask,
   StoredUserTurn,
 } from "@kiln/store";
@@ -129,4 +131,19 @@ export function aggregateStatus(current: string, attempts: readonly { status: st
   if (statuses.some((s) => s === "completed")) return "completed";
   if (statuses.every((s) => s === "cancelled")) return "cancelled";
   return "failed";
+}
+
+/** A stored sandbox as the API shows it. */
+export function sandboxResource(sandbox: StoredSandbox): SandboxResource {
+  return {
+    id: sandbox.id,
+    ...(sandbox.taskId === undefined ? {} : { taskId: sandbox.taskId }),
+    ...(sandbox.attemptId === undefined ? {} : { attemptId: sandbox.attemptId }),
+    ...(sandbox.threadId === undefined ? {} : { threadId: sandbox.threadId }),
+    state: sandbox.state === "running" ? "running" : "stopped",
+    workspace: sandbox.workspace,
+    network: sandbox.network,
+    createdAt: sandbox.createdAt,
+    lastActiveAt: sandbox.lastActiveAt,
+  };
 }
