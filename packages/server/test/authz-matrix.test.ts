@@ -7,13 +7,12 @@
 // own sandbox's routes and nothing else).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { taskRouteCases } from "./authz-task-cases.ts";
+import { threadRouteCases } from "./authz-thread-cases.ts";
 import {
   aliceWorld,
   type Case,
   type Context,
   expectForbidden,
-  expectNotFound,
-  subscribeOverWs,
   type World,
   wsUpgradeStatus,
 } from "./authz-world.ts";
@@ -25,172 +24,8 @@ import { callApi, signIn } from "./server-harness.ts";
 const operations = openApiOperations();
 const guarded = operations.filter((op) => !PUBLIC_ROUTES.includes(op.key));
 
-const threadValues = (w: World) => ({ id: w.threadId });
-
 /** One case per protected route of the document (the test fails for a route without one). */
-const cases: Record<string, Case> = {
-  "POST /api/v1/auth/logout": {
-    async asOtherUser(_, { t, alice }) {
-      // B's own sign-in ended (the call below used a fresh one); A's goes on.
-      expect((await t.call(alice, "GET", "/api/v1/auth/me")).status).toBe(200);
-    },
-  },
-  "GET /api/v1/auth/me": {
-    asOtherUser(response, { w }) {
-      expect(response.status).toBe(200);
-      expect(response.body.user).toMatchObject({ username: "bob", role: "user" });
-      expect(response.body.user.id).not.toBe(w.aliceId);
-    },
-  },
-  "POST /api/v1/auth/password": {
-    body: { currentPassword: "alice-password", newPassword: "a-brand-new-password" },
-    async asOtherUser(response, { t }) {
-      // Knowing A's password changes nothing: the route only ever acts on the caller.
-      expectForbidden(response);
-      expect((await callApi(t.url, undefined, "POST", "/api/v1/auth/login", aliceLogin)).status).toBe(200);
-    },
-  },
-  "GET /api/v1/users": { asOtherUser: expectForbidden },
-  "POST /api/v1/users": {
-    body: { username: "mallory", password: "mallory-password" },
-    asOtherUser: expectForbidden,
-  },
-  "PATCH /api/v1/users/{id}": {
-    values: (w) => ({ id: w.aliceId }),
-    body: { disabled: true },
-    async asOtherUser(response, { t, alice }) {
-      expectForbidden(response);
-      expect((await t.call(alice, "GET", "/api/v1/auth/me")).body.user.disabledAt).toBeUndefined();
-    },
-  },
-  "GET /api/v1/tokens": {
-    asOtherUser(response, { w }) {
-      expect(response.status).toBe(200);
-      expect(response.body.tokens.map((x: { id: string }) => x.id)).not.toContain(w.tokenId);
-    },
-  },
-  "POST /api/v1/tokens": {
-    body: { name: "bob's", scopes: ["read"] },
-    async asOtherUser(response, { t, alice }) {
-      expect(response.status).toBe(201);
-      const mine = (await t.call(alice, "GET", "/api/v1/tokens")).body.tokens.map(
-        (x: { id: string }) => x.id,
-      );
-      expect(mine).not.toContain(response.body.id);
-    },
-  },
-  "DELETE /api/v1/tokens/{id}": {
-    values: (w) => ({ id: w.tokenId }),
-    async asOtherUser(response, { t, w }) {
-      expectNotFound(response);
-      const mine = (await callApi(t.url, w.apiToken, "GET", "/api/v1/tokens")).body;
-      expect(mine.tokens.find((x: { id: string }) => x.id === w.tokenId)?.revokedAt).toBeUndefined();
-    },
-  },
-  "GET /api/v1/secrets": {
-    asOtherUser(response, { w }) {
-      expect(response.status).toBe(200);
-      expect(response.body.secrets.map((s: { name: string }) => s.name)).not.toContain(w.onlySecretName);
-    },
-  },
-  "PUT /api/v1/secrets/{name}": {
-    values: (w) => ({ name: w.secretName }),
-    body: { value: "bob's value" },
-    async asOtherUser(response, { t, alice, w }) {
-      // Secret names are per user: B made a secret of their own; A's is untouched.
-      expect(response.status).toBe(200);
-      const mine = (await t.call(alice, "GET", "/api/v1/secrets")).body.secrets;
-      expect(mine).toContainEqual({ name: w.secretName, updatedAt: w.secretUpdatedAt });
-    },
-  },
-  "DELETE /api/v1/secrets/{name}": {
-    values: (w) => ({ name: w.onlySecretName }),
-    async asOtherUser(response, { t, alice, w }) {
-      expectNotFound(response);
-      const mine = (await t.call(alice, "GET", "/api/v1/secrets")).body.secrets;
-      expect(mine.map((s: { name: string }) => s.name)).toContain(w.onlySecretName);
-    },
-  },
-  "POST /api/v1/threads": {
-    body: { title: "bob's" },
-    async asOtherUser(response, { t, alice }) {
-      expect(response.status).toBe(201);
-      const mine = (await t.call(alice, "GET", "/api/v1/threads")).body.threads;
-      expect(mine.map((x: { id: string }) => x.id)).not.toContain(response.body.id);
-    },
-  },
-  "GET /api/v1/threads": {
-    async asOtherUser(response, { t, bob, w }) {
-      expect(response.status).toBe(200);
-      expect(response.body.threads.map((x: { id: string }) => x.id)).not.toContain(w.threadId);
-      for (const query of ["status=waitingForApproval", `q=${encodeURIComponent(w.threadTitle)}`]) {
-        expect((await t.call(bob, "GET", `/api/v1/threads?${query}`)).body).toEqual({ threads: [] });
-      }
-    },
-  },
-  "GET /api/v1/threads/{id}": { values: threadValues, asOtherUser: expectNotFound },
-  "PATCH /api/v1/threads/{id}": {
-    values: threadValues,
-    body: { title: "bob was here", archived: true },
-    asOtherUser: expectNotFound,
-  },
-  "POST /api/v1/threads/{id}/fork": { values: threadValues, body: {}, asOtherUser: expectNotFound },
-  "POST /api/v1/threads/{id}/rollback": {
-    values: threadValues,
-    body: { turns: 1 },
-    asOtherUser: expectNotFound,
-  },
-  "GET /api/v1/threads/{id}/items": { values: threadValues, asOtherUser: expectNotFound },
-  "GET /api/v1/threads/{id}/usage": { values: threadValues, asOtherUser: expectNotFound },
-  "POST /api/v1/threads/{id}/turns": {
-    values: threadValues,
-    body: { input: "bob's turn" },
-    asOtherUser: expectNotFound,
-  },
-  "POST /api/v1/threads/{id}/steer": {
-    values: threadValues,
-    body: { input: "bob's steer" },
-    asOtherUser: expectNotFound,
-  },
-  "POST /api/v1/threads/{id}/interrupt": { values: threadValues, asOtherUser: expectNotFound },
-  "GET /api/v1/threads/{id}/events": { values: threadValues, asOtherUser: expectNotFound },
-  "GET /api/v1/ws": {
-    async asOtherUser(_, { t, bob, w }) {
-      const messages = await subscribeOverWs(t.url, bob.token, w.threadId);
-      expect(messages).toEqual([
-        expect.objectContaining({
-          type: "error",
-          threadId: w.threadId,
-          error: expect.objectContaining({ code: "not_found" }),
-        }),
-      ]);
-    },
-  },
-  "GET /api/v1/approvals": {
-    asOtherUser(response) {
-      expect(response).toMatchObject({ status: 200, body: { approvals: [] } });
-    },
-  },
-  "POST /api/v1/approvals/{id}": {
-    values: (w) => ({ id: w.approvalId }),
-    body: { decision: "approved" },
-    async asOtherUser(response, { t, alice, w }) {
-      expectNotFound(response);
-      const pending = (await t.call(alice, "GET", "/api/v1/approvals")).body.approvals;
-      expect(pending.map((a: { id: string }) => a.id)).toEqual([w.approvalId]);
-    },
-  },
-  "GET /api/v1/usage": {
-    async asOtherUser(response, { t, alice }) {
-      expect(response.status).toBe(200);
-      expect(response.body.total.calls).toBe(0);
-      expect((await t.call(alice, "GET", "/api/v1/usage")).body.total.calls).toBeGreaterThan(0);
-    },
-  },
-  ...taskRouteCases,
-};
-
-const aliceLogin = { username: "alice", password: "alice-password" };
+const cases: Record<string, Case> = { ...threadRouteCases, ...taskRouteCases };
 
 describe("the public routes", () => {
   it("are exactly the ones listed as exceptions, and every other route has an authorization case", () => {

@@ -137,8 +137,7 @@ export const taskRouteCases: Record<string, Case> = {
     },
   },
   "POST /api/v1/environments": {
-    // B may name any repository the server can read, A's too: the environment is B's own.
-    bodyOf: (w) => ({ name: "bob's", repository: w.repo.dir }),
+    body: { name: "bob's", repository: "https://git.example.invalid/bob/project.git" },
     async asOtherUser(response, { t, alice, w }) {
       expect(response.status).toBe(201);
       const hers = (await t.call(alice, "GET", "/api/v1/environments")).body.environments;

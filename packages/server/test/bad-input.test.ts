@@ -1,6 +1,161 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer, type TestUser } from "./server-harness.ts";
 
+/** Ids that parse but name nothing. */
+const TASK = "task_01JAAAAAAAAAAAAAAAAAAAAAAA";
+const ENV = "env_01JAAAAAAAAAAAAAAAAAAAAAAA";
+const SANDBOX = "sbx_01JAAAAAAAAAAAAAAAAAAAAAAA";
+const REPO = "https://git.example.invalid/team/project.git";
+const whamPrompt = [{ type: "message", content: [{ content_type: "text", text: "x" }] }];
+
+/** Environments, tasks, sandboxes and the WHAM API: `[what, method, path, body, status, field]`. */
+const taskCases: [string, string, string, string | undefined, number, string][] = [
+  [
+    "an unknown environment field",
+    "POST",
+    "/api/v1/environments",
+    JSON.stringify({ name: "x", repository: REPO, colour: "red" }),
+    400,
+    "colour",
+  ],
+  [
+    "a relative repository path",
+    "POST",
+    "/api/v1/environments",
+    JSON.stringify({ name: "x", repository: "src/project" }),
+    400,
+    "repository",
+  ],
+  [
+    "a bad branch name",
+    "POST",
+    "/api/v1/environments",
+    JSON.stringify({ name: "x", repository: REPO, branch: "a..b" }),
+    400,
+    "branch",
+  ],
+  [
+    "a bad environment variable name",
+    "POST",
+    "/api/v1/environments",
+    JSON.stringify({ name: "x", repository: REPO, env: { "1BAD": "x" } }),
+    400,
+    "env.1BAD",
+  ],
+  [
+    "an unknown environment template",
+    "POST",
+    "/api/v1/environments",
+    JSON.stringify({ name: "x", repository: REPO, template: "cobol" }),
+    400,
+    "template",
+  ],
+  ["a bad environment id", "GET", "/api/v1/environments/env_x", undefined, 400, "id"],
+  [
+    "a best-of-N over 4",
+    "POST",
+    "/api/v1/tasks",
+    JSON.stringify({ environmentId: ENV, prompt: "x", bestOfN: 5 }),
+    400,
+    "bestOfN",
+  ],
+  ["a task without a prompt", "POST", "/api/v1/tasks", JSON.stringify({ environmentId: ENV }), 400, "prompt"],
+  [
+    "a task on an unknown environment",
+    "POST",
+    "/api/v1/tasks",
+    JSON.stringify({ environmentId: ENV, prompt: "x" }),
+    404,
+    "environmentId",
+  ],
+  ["an unknown task status", "GET", "/api/v1/tasks?status=done", undefined, 400, "status"],
+  ["an unknown task query parameter", "GET", "/api/v1/tasks?colour=red", undefined, 400, "colour"],
+  ["a bad task cursor", "GET", "/api/v1/tasks?cursor=notacursor", undefined, 400, "cursor"],
+  ["a bad task id", "GET", "/api/v1/tasks/task_x", undefined, 400, "id"],
+  ["an unknown task", "GET", `/api/v1/tasks/${TASK}`, undefined, 404, "id"],
+  [
+    "an attempt index out of range",
+    "GET",
+    `/api/v1/tasks/${TASK}/attempts/7/diff`,
+    undefined,
+    400,
+    "attempt",
+  ],
+  ["a negative task event seq", "GET", `/api/v1/tasks/${TASK}/events?after=-1`, undefined, 400, "after"],
+  ["a follow-up without a prompt", "POST", `/api/v1/tasks/${TASK}/turns`, "{}", 400, "prompt"],
+  [
+    "a non-boolean archived",
+    "PATCH",
+    `/api/v1/tasks/${TASK}`,
+    JSON.stringify({ archived: "yes" }),
+    400,
+    "archived",
+  ],
+  ["a bad sandbox id", "GET", "/api/v1/sandboxes/sbx_x", undefined, 400, "id"],
+  ["an unknown sandbox", "GET", `/api/v1/sandboxes/${SANDBOX}/status`, undefined, 404, "id"],
+  ["a WHAM page size of 0", "GET", "/backend-api/wham/tasks/list?limit=0", undefined, 400, "limit"],
+  [
+    "an unknown WHAM task filter",
+    "GET",
+    "/api/codex/tasks/list?task_filter=some",
+    undefined,
+    400,
+    "task_filter",
+  ],
+  [
+    "a WHAM task without input items",
+    "POST",
+    "/backend-api/wham/tasks",
+    JSON.stringify({ new_task: { environment_id: ENV } }),
+    400,
+    "input_items",
+  ],
+  [
+    "a WHAM best_of_n over 4",
+    "POST",
+    "/api/codex/tasks",
+    JSON.stringify({
+      new_task: { environment_id: ENV },
+      input_items: whamPrompt,
+      metadata: { best_of_n: 9 },
+    }),
+    400,
+    "metadata.best_of_n",
+  ],
+  [
+    "a WHAM repository no environment has",
+    "POST",
+    "/backend-api/wham/tasks",
+    JSON.stringify({ new_task: { environment_id: "team/project" }, input_items: whamPrompt }),
+    404,
+    "new_task.environment_id",
+  ],
+  [
+    "a WHAM attempt placement over 3",
+    "POST",
+    `/backend-api/wham/tasks/${TASK}/environment`,
+    JSON.stringify({ attempt_placement: 9 }),
+    400,
+    "attempt_placement",
+  ],
+  [
+    "a bad WHAM turn id",
+    "GET",
+    `/api/codex/tasks/${TASK}/turns/turn_x/sibling_turns`,
+    undefined,
+    400,
+    "turnId",
+  ],
+  [
+    "a WHAM repository owner over 200 characters",
+    "GET",
+    `/backend-api/wham/environments/by-repo/github/${"o".repeat(201)}/project`,
+    undefined,
+    400,
+    "owner",
+  ],
+];
+
 let t: TestServer;
 let alice: TestUser;
 let threadId: string;
@@ -112,6 +267,7 @@ describe("bad input", () => {
       400,
       "turns",
     ],
+    ...taskCases,
   ];
   for (const [what, method, path, body, status, field] of cases) {
     it(`answers ${what} with ${status} naming "${field}"`, async () => {

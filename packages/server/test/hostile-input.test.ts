@@ -1,42 +1,22 @@
-// Hostile input to every route and method of the committed OpenAPI document, over raw HTTP (node:http,
-// so that paths are sent as written and even a GET can carry a body): malformed JSON, arrays and
-// scalars instead of objects, huge strings, unknown and prototype-polluting fields, wrong types, deep
-// nesting, path ids like `../etc/passwd`, `%00` and 8 000 characters, hostile query strings, and
-// 2 MiB bodies (declared and chunked). Never a 5xx; where the request is wrong for the route, a 4xx
-// with `{ error: ErrorInfo }`; nothing is half-written; the server still answers /healthz.
-import { request } from "node:http";
-import { ErrorInfo } from "@kiln/protocol";
+// Hostile input to every route and method of the committed OpenAPI document (hostile-requests.ts),
+// over raw HTTP: malformed JSON, arrays and scalars instead of objects, huge strings, unknown and
+// prototype-polluting fields, wrong types, deep nesting, path values like `../etc/passwd`, `%00` and
+// 8 000 characters in each parameter, hostile query strings, and 2 MiB bodies (declared and chunked),
+// against real objects: a thread, an environment and a completed task with its attempt, sandbox and
+// turn. Never a 5xx; where the request is wrong for the route, a 4xx with `{ error: ErrorInfo }` (the
+// WHAM API ignores fields and query parameters it does not know, by its spec); nothing is
+// half-written; the server still answers /healthz.
+import { Agent } from "node:http";
+import { createTempGitRepo, type TempGitRepo } from "@kiln/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
-import { type ApiOperation, fillPath, openApiOperations } from "./openapi-routes.ts";
+import { waitForTask } from "./authz-world.ts";
+import { type Hostile, hostileRequests, judge, type PathValues, send } from "./hostile-requests.ts";
+import { type ApiOperation, openApiOperations } from "./openapi-routes.ts";
 import { postgresAdminUrl, postgresSuiteTitle } from "./postgres-test-store.ts";
 import { type ServerFixture, startServerFixture } from "./server-fixture.ts";
 import { signIn, type TestUser } from "./server-harness.ts";
 import { readSse, turnCompleted } from "./sse-client.ts";
 
-const ErrorBody = z.strictObject({ error: ErrorInfo });
-
-/** One hostile request. */
-interface Hostile {
-  what: string;
-  path: string;
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-  /** Send the body chunked (no content-length). */
-  chunked?: boolean;
-  /** The request is wrong for this route: it must be a 4xx with `{ error }` (else: anything but a 5xx). */
-  wrong: boolean;
-}
-
-/** What the server answered. */
-interface Answer {
-  status: number;
-  contentType: string;
-  text: string;
-}
-
-const HUGE = 120_000;
-const TWO_MIB = 2 * 1024 * 1024;
 const SECRET_NAME = "HOSTILE_SECRET";
 
 const operations = openApiOperations();
@@ -55,8 +35,11 @@ const isKnownBug = (database: string, op: ApiOperation, hostile: Hostile) =>
 interface Ctx {
   t: ServerFixture;
   alice: TestUser;
-  threadId: string;
-  aliceId: string;
+  /** The admin's objects the hostile requests name (the admin's completed task, its sandbox …). */
+  values: PathValues;
+  repo: TempGitRepo;
+  /** Keeps connections open between small requests (a new one for each costs as much as the request). */
+  agent: Agent;
 }
 
 for (const database of ["sqlite", "postgres"] as const) {
@@ -68,24 +51,52 @@ for (const database of ["sqlite", "postgres"] as const) {
       const alice = await t.addUser("alice");
       const aliceId = (await t.call(alice, "GET", "/api/v1/auth/me")).body.user.id;
       const threadId = (await t.call(t.admin, "POST", "/api/v1/threads", { title: "untouched" })).body.id;
-      ctx = { t, alice, threadId, aliceId };
+      const repo = await createTempGitRepo({ "README.md": "hostile\n" });
+      const forge = { provider: "github", owner: "acme", repo: "widgets" };
+      const env = await t.call(t.admin, "POST", "/api/v1/environments", {
+        name: "untouched-env",
+        repository: repo.dir,
+        forge: { kind: forge.provider, repo: `${forge.owner}/${forge.repo}` },
+      });
+      t.model.setScenario({ steps: [{ output: [{ type: "message", text: "done" }] }] });
+      const created = await t.call(t.admin, "POST", "/api/v1/tasks", {
+        environmentId: env.body.id,
+        prompt: "untouched-task",
+      });
+      const task = await waitForTask(t, t.admin, created.body.id);
+      expect(task.status).toBe("completed");
+      const values: PathValues = {
+        threadId,
+        aliceId,
+        secretName: SECRET_NAME,
+        envId: env.body.id,
+        taskId: task.id,
+        attemptId: task.attempts[0].id,
+        sandboxId: task.attempts[0].sandboxId,
+        turnId: task.attempts[0].turns[0].id,
+        attemptThreadId: task.attempts[0].threadId,
+        forge,
+      };
+      ctx = { t, alice, values, repo, agent: new Agent({ keepAlive: true }) };
     });
     afterAll(async () => {
+      ctx?.agent.destroy();
       await ctx?.t.close();
+      await ctx?.repo.cleanup();
     });
 
     for (const op of operations) {
       it(`${op.key} answers every hostile request without a 5xx, and with a JSON ErrorInfo 4xx when the request is wrong`, async () => {
         const { t } = ctx;
         const failures: string[] = [];
-        for (const hostile of hostileRequests(op, ctx)) {
+        for (const hostile of hostileRequests(op, ctx.values)) {
           if (isKnownBug(database, op, hostile)) continue;
           // Logout ends the sign-in it is called with: give each call a credential of its own.
           const token =
             op.key === "POST /api/v1/auth/logout"
               ? (await t.call(ctx.alice, "POST", "/api/v1/tokens", { name: "logout" })).body.token
               : t.admin.token;
-          const answer = await send(t.url, op.method, hostile, token).catch((error: unknown) => ({
+          const answer = await send(t.url, op.method, hostile, token, ctx.agent).catch((error: unknown) => ({
             status: 0,
             contentType: "",
             text: String(error),
@@ -98,15 +109,18 @@ for (const database of ["sqlite", "postgres"] as const) {
     }
 
     it("leaves nothing half-written and nothing polluted, and the server still answers /healthz", async () => {
-      const { t, threadId } = ctx;
+      const { t } = ctx;
+      const { threadId, envId, taskId, attemptThreadId } = ctx.values;
       expect(await t.call(undefined, "GET", "/healthz")).toMatchObject({
         status: 200,
         body: { status: "ok" },
       });
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+      // The admin's threads: the untouched one and the task's attempt's.
       const threads = (await t.call(t.admin, "GET", "/api/v1/threads")).body.threads;
       expect(threads).toEqual([
+        expect.objectContaining({ id: attemptThreadId, title: "untouched-task", archived: false }),
         expect.objectContaining({ id: threadId, title: "untouched", archived: false, lastSeq: 0 }),
       ]);
       expect((await t.call(t.admin, "GET", `/api/v1/threads/${threadId}`)).body.turns).toEqual([]);
@@ -122,6 +136,16 @@ for (const database of ["sqlite", "postgres"] as const) {
       const secrets = (await t.call(t.admin, "GET", "/api/v1/secrets")).body.secrets;
       expect(secrets.filter((s: { name: string }) => s.name !== SECRET_NAME)).toEqual([]);
       expect((await signIn(t.url, "alice", "alice-password")).token).toEqual(expect.any(String));
+      const envs = (await t.call(t.admin, "GET", "/api/v1/environments")).body.environments;
+      expect(envs).toEqual([
+        expect.objectContaining({ id: envId, name: "untouched-env", pinned: false, secretNames: [] }),
+      ]);
+      const tasks = (await t.call(t.admin, "GET", "/api/v1/tasks")).body.tasks;
+      expect(tasks.map((x: { id: string }) => x.id)).toEqual([taskId]);
+      const task = (await t.call(t.admin, "GET", `/api/v1/tasks/${taskId}`)).body;
+      expect(task).toMatchObject({ title: "untouched-task", status: "completed", archived: false });
+      expect(task.userTurns).toHaveLength(1);
+      expect(task.attempts[0].published).toBeUndefined();
     });
 
     // Was a bug: a fork past the last turn copied the whole thread.
@@ -163,6 +187,37 @@ for (const database of ["sqlite", "postgres"] as const) {
       });
     });
 
+    // Was a bug: the WHAM sandbox routes (the native handlers) refused unknown fields and query
+    // parameters, and `null` for the exec fields WHAM documents as nullable (`cwd`, `timeout_ms`).
+    it("lets WHAM requests carry fields and query parameters Kiln does not know, and nulls where WHAM allows them", async () => {
+      const { t } = ctx;
+      const { taskId, sandboxId } = ctx.values;
+      const answers: Record<string, unknown> = {};
+      for (const prefix of ["/backend-api/wham", "/api/codex"]) {
+        const sandbox = `${prefix}/sandbox/${sandboxId}`;
+        for (const [method, path, body] of [
+          ["GET", `${prefix}/tasks/list?colour=red&limit=5`, undefined],
+          ["GET", `${prefix}/tasks/${taskId}?colour=red`, undefined],
+          ["GET", `${prefix}/environments?colour=red`, undefined],
+          ["POST", `${prefix}/tasks/${taskId}/environment`, { attempt_placement: 0, colour: "red" }],
+          [
+            "POST",
+            `${sandbox}/exec?colour=red`,
+            { command: "printf wham", cwd: null, timeout_ms: null, colour: "red" },
+          ],
+          ["PUT", `${sandbox}/files?path=wham.txt&colour=red`, { content: "wham", colour: "red" }],
+          ["GET", `${sandbox}/files?path=wham.txt&colour=red`, undefined],
+          ["GET", `${sandbox}/status?colour=red`, undefined],
+        ] as const) {
+          const response = await t.call(t.admin, method, path, body);
+          answers[`${method} ${path}`] = response.status === 200 ? 200 : response.body;
+        }
+        const exec = await t.call(t.admin, "POST", `${sandbox}/exec`, { command: "cat wham.txt", cwd: null });
+        expect({ status: exec.status, stdout: exec.body.stdout }).toEqual({ status: 200, stdout: "wham" });
+      }
+      expect(Object.values(answers)).toEqual(Object.values(answers).map(() => 200));
+    });
+
     // Was a bug (PostgreSQL only): a NUL character (U+0000) in a text value that reaches PostgreSQL is a
     // 500 ("invalid byte sequence for encoding UTF8: 0x00"): a thread title (create, rename, and the
     // title taken from a turn's input — that POST …/turns answers 500 although its turn was started
@@ -201,203 +256,5 @@ for (const database of ["sqlite", "postgres"] as const) {
       const failed = Object.entries(answers).filter(([, status]) => status >= 500);
       expect(failed).toEqual([]);
     });
-  });
-}
-
-/** The hostile requests for one operation. */
-function hostileRequests(op: ApiOperation, { threadId, aliceId }: Ctx): Hostile[] {
-  const valid = fillPath(op.path, {
-    id: op.path.startsWith("/api/v1/users")
-      ? aliceId
-      : op.path.startsWith("/api/v1/tokens")
-        ? "tok_doesnotexist"
-        : op.path.startsWith("/api/v1/approvals")
-          ? "apr_01JAAAAAAAAAAAAAAAAAAAAAAA"
-          : threadId,
-    name: SECRET_NAME,
-  });
-  const readsBody = op.bodyFields !== undefined;
-  const fields = op.bodyFields ?? [];
-  const json = { "content-type": "application/json" };
-  const each = (value: unknown) => JSON.stringify(Object.fromEntries(fields.map((f) => [f, value])));
-  const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
-  const list: Hostile[] = [];
-  const body = (
-    what: string,
-    text: string | Buffer,
-    headers: Record<string, string> = json,
-    wrong = readsBody,
-  ) => list.push({ what, path: valid, headers, body: text, wrong });
-
-  body("malformed JSON", '{"input": "x",');
-  body("not JSON at all", "input=x&title=y");
-  body("invalid UTF-8", Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]));
-  body("an empty body", "");
-  body("a JSON array", "[]");
-  body("a JSON array of objects", JSON.stringify([{ input: "x", title: "y" }]));
-  body("JSON null", "null");
-  body("a JSON string", '"hello"');
-  body("a JSON number", "42");
-  body("deeply nested arrays", deep);
-  body("huge strings in every field", each("x".repeat(HUGE)));
-  body("a huge unknown field", JSON.stringify({ unknown: "x".repeat(HUGE) }));
-  body(
-    "prototype-polluting fields",
-    '{"__proto__": {"polluted": true, "isAdmin": true}, "constructor": {"prototype": {"polluted": true}}}',
-  );
-  body("an unknown field", JSON.stringify({ colour: "red" }));
-  body("a NUL inside every string field", each("a\u0000b"), json, false);
-  body("a lone surrogate in every string field", each("a\ud800b"), json, false);
-  body("numbers in every field", each(12345));
-  body("booleans in every field", each(true));
-  body("null in every field", each(null));
-  body("objects in every field", each({ $ne: null, $gt: "" }));
-  body("arrays in every field", each([1, "two", null]));
-  body(
-    "deeply nested values in every field",
-    `{${fields.map((f) => `"${f}": ${deep.slice(0, 20_000)}${deep.slice(-20_000)}`).join(",")}}`,
-  );
-  body("a JSON body sent as text/plain", "{}", { "content-type": "text/plain" });
-  body("a JSON body sent as a form", "{}", { "content-type": "application/x-www-form-urlencoded" });
-  list.push({
-    what: "a 2 MiB body",
-    path: valid,
-    headers: json,
-    body: JSON.stringify({ input: "x".repeat(TWO_MIB) }),
-    wrong: readsBody,
-  });
-  list.push({
-    what: "a 2 MiB chunked body",
-    path: valid,
-    headers: json,
-    body: JSON.stringify({ input: "x".repeat(TWO_MIB) }),
-    chunked: true,
-    wrong: readsBody,
-  });
-  if (op.path.includes("/turns")) {
-    body(
-      "a deeply nested outputSchema",
-      `{"input": "x", "outputSchema": {"a": ${deep.slice(0, 100_000)}${deep.slice(-100_000)}}}`,
-    );
-  }
-
-  if (op.params.length > 0) {
-    const emptyBody = readsBody ? { headers: json, body: "{}" } : {};
-    for (const [what, id] of [
-      ["an encoded ../etc/passwd id", "..%2F..%2F..%2Fetc%2Fpasswd"],
-      ["a raw ../etc/passwd id", "../../../etc/passwd"],
-      ["a %00 id", "%00"],
-      ["an id with %00 inside", "thr_01JAAAAAAAAAAAAAAAAAAAAAAA%00"],
-      ["a %2e%2e id", "%2e%2e"],
-      ["an 8 000-character id", `thr_${"A".repeat(8000)}`],
-      ["an invalid UTF-8 id", "%C3%28%FF"],
-      ["a right-to-left override id", "%E2%80%AEthr_x"],
-      ["an SQL injection id", "'%20OR%20'1'%3D'1'--"],
-      ["a NUL-and-newline id", "%00%0D%0Aset-cookie:%20x=y"],
-    ] as const) {
-      // Dot segments are resolved (RFC 3986) before routing: they may name another route, which is fine.
-      const wrong = !/^(\.\.\/|%2e%2e)/i.test(id);
-      list.push({ what, path: fillPath(op.path, { id, name: id }, true), ...emptyBody, wrong });
-    }
-  }
-
-  // A query string is part of the GET routes' interface (the others ignore it).
-  if (op.method !== "GET") return list;
-  const documented = op.queryParams;
-  list.push({
-    what: "a query with __proto__ and unknown parameters",
-    path: `${valid}?__proto__=x&constructor=y&unknown=z`,
-    wrong: documented.length > 0,
-  });
-  list.push({
-    what: "a repeated query parameter",
-    path: `${valid}?after=1&after=2&limit=1&limit=2`,
-    wrong: false,
-  });
-  for (const name of documented) {
-    for (const [what, value, wrong] of [
-      ["huge", "9".repeat(10_000), true],
-      ["a %00", "%00", false],
-      ["a non-number", "abc", false],
-      ["a negative", "-1", false],
-      ["an overflowing", "1e400", false],
-    ] as const) {
-      list.push({ what: `${what} ${name}`, path: `${valid}?${name}=${value}`, wrong });
-    }
-  }
-  if (op.key === "GET /api/v1/threads/{id}/events") {
-    for (const value of ["abc", "-1", "1e400", "9".repeat(5000)]) {
-      list.push({
-        what: `Last-Event-ID ${value.slice(0, 10)}`,
-        path: valid,
-        headers: { "last-event-id": value },
-        wrong: true,
-      });
-    }
-  }
-  return list;
-}
-
-/** What is wrong with `answer`, if anything. */
-function judge(hostile: Hostile, answer: Answer): string | undefined {
-  if (answer.status === 0) return `no answer (${answer.text})`;
-  if (answer.status >= 500) return `${answer.status} ${answer.text.slice(0, 300)}`;
-  if (!hostile.wrong && answer.status < 400) return undefined;
-  if (answer.text.length > 20_000) return `a ${answer.text.length}-character error (echoes the input?)`;
-  if (hostile.wrong && answer.status < 400) {
-    return `${answer.status} instead of a 4xx: ${answer.text.slice(0, 200)}`;
-  }
-  if (!answer.contentType.startsWith("application/json")) {
-    return `${answer.status} as ${answer.contentType || "no content type"}: ${answer.text.slice(0, 200)}`;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(answer.text);
-  } catch {
-    return `${answer.status} with a body that is not JSON: ${answer.text.slice(0, 200)}`;
-  }
-  const checked = ErrorBody.safeParse(parsed);
-  if (!checked.success) return `${answer.status} without { error: ErrorInfo }: ${answer.text.slice(0, 200)}`;
-  if (/\n\s+at |\.ts:\d+/.test(checked.data.error.message))
-    return `a stack trace: ${checked.data.error.message}`;
-  return undefined;
-}
-
-/** Sends one request; an SSE answer is cut after its head. */
-function send(base: string, method: string, hostile: Hostile, token: string): Promise<Answer> {
-  const url = new URL(base);
-  const headers: Record<string, string | number> = { authorization: `Bearer ${token}`, ...hostile.headers };
-  // Explicit framing: node:http would send a GET's or DELETE's body unframed, which no server can read.
-  if (hostile.body !== undefined) {
-    if (hostile.chunked) headers["transfer-encoding"] = "chunked";
-    else headers["content-length"] = Buffer.byteLength(hostile.body);
-  }
-  return new Promise((resolve, reject) => {
-    let answered = false;
-    const req = request(
-      { host: url.hostname, port: url.port, method, path: hostile.path, headers, agent: false },
-      (res) => {
-        answered = true;
-        const contentType = String(res.headers["content-type"] ?? "");
-        if (contentType.startsWith("text/event-stream")) {
-          resolve({ status: res.statusCode ?? 0, contentType, text: "" });
-          req.destroy();
-          return;
-        }
-        const chunks: Buffer[] = [];
-        res.on("data", (d: Buffer) => chunks.push(d));
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, contentType, text: Buffer.concat(chunks).toString("utf8") }),
-        );
-        res.on("error", reject);
-      },
-    );
-    req.setTimeout(10_000, () => req.destroy(new Error("timed out")));
-    // The server may answer (413) and close before it has read a large body: that is an answer.
-    req.on("error", (error) => {
-      if (!answered) reject(error);
-    });
-    if (hostile.body !== undefined) req.write(hostile.body);
-    req.end();
   });
 }

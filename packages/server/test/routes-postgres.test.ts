@@ -1,6 +1,6 @@
 // The HTTP route suites — threads, turns and approvals (threads.test.ts), rollback (rollback.test.ts),
 // turns and events over SSE (sse.test.ts) and the WebSocket (ws.test.ts), bad input
-// (bad-input.test.ts), ops (ops.test.ts) — run again against PostgreSQL when KILN_TEST_PG_URL is set.
+// (bad-input.test.ts), ops (ops.test.ts), environments and tasks (tasks.test.ts) — run again against PostgreSQL when KILN_TEST_PG_URL is set.
 // They build their server with server-harness.ts, which opens `{ sqlitePath }`: here `openStore`
 // gives each of them a throwaway PostgreSQL database on the cluster instead, dropped when the store
 // closes. Everything else (the server, auth, the executor, HTTP) is the same real code.
@@ -45,6 +45,7 @@ for (const [name, load] of [
   ["the WebSocket", () => import("./ws.test.ts")],
   ["bad input", () => import("./bad-input.test.ts")],
   ["operational routes", () => import("./ops.test.ts")],
+  ["environments and tasks", () => import("./tasks.test.ts")],
 ] as const) {
   describe.skipIf(postgresAdminUrl === undefined)(postgresSuiteTitle(name), async () => {
     await load();
@@ -53,6 +54,6 @@ for (const [name, load] of [
 
 describe.skipIf(postgresAdminUrl === undefined)(postgresSuiteTitle("the route suites"), () => {
   it("opened every suite's store on PostgreSQL, and none elsewhere", () => {
-    expect(storesOpened).toEqual({ postgres: 6, other: 0 });
+    expect(storesOpened).toEqual({ postgres: 7, other: 0 });
   });
 });

@@ -1,7 +1,9 @@
 // The SSE route's flow: what a caught-up client gets per published batch, and what happens to a client
 // that stops reading. Events are appended to the real store and published on the server's real hub,
-// as the executor does, so that the test controls batches and sizes; the body is read through the
-// app itself, so no socket buffer hides that the client is not reading.
+// as the executor does, so that the test controls batches and sizes. The body is read through the
+// app itself (the web-stream path: no socket buffer hides that the client is not reading) and over
+// real HTTP (the path that writes to the Node response directly).
+import { request } from "node:http";
 import type { EventEnvelope } from "@kiln/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer, type TestUser } from "./server-harness.ts";
@@ -95,5 +97,36 @@ describe("the SSE event stream", () => {
     await emit(thread.id, 2);
     expect(seqsIn((await readUntil(reader, 7)).join(""))).toEqual([6, 7]);
     await reader.cancel();
+  });
+
+  it("over HTTP, lets a client that stops reading fall far behind, then sends it every event once, in order", async () => {
+    const thread = (await t.call(alice, "POST", "/api/v1/threads", {})).body;
+    const response = await new Promise<import("node:http").IncomingMessage>((resolve, reject) => {
+      request(`${t.url}/api/v1/threads/${thread.id}/events`, {
+        headers: { authorization: `Bearer ${alice.token}` },
+      })
+        .on("response", resolve)
+        .on("error", reject)
+        .end();
+    });
+    response.pause();
+    // 24 MB in 600 batches: more than loopback's socket buffers hold, so the server's writes back up.
+    for (let i = 0; i < 600; i++) await emit(thread.id, 2, 20_000);
+    const seqs: number[] = [];
+    let text = "";
+    response.setEncoding("utf8");
+    await new Promise<void>((resolve) => {
+      response.on("data", (chunk: string) => {
+        text += chunk;
+        const end = text.lastIndexOf("\n\n");
+        if (end === -1) return;
+        seqs.push(...seqsIn(text.slice(0, end + 2)));
+        text = text.slice(end + 2);
+        if (seqs.at(-1) === 1200) resolve();
+      });
+      response.resume();
+    });
+    expect(seqs).toEqual(Array.from({ length: 1200 }, (_, i) => i + 1));
+    response.destroy();
   });
 });

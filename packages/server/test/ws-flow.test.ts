@@ -60,7 +60,7 @@ it("resyncs a WebSocket client that stopped reading after the last event it was 
   // 24 MB in 600 batches: more than loopback's socket buffers hold, so the server's send buffer fills.
   for (let i = 0; i < 600; i++) await emit(thread.id, 2, 20_000);
   ws.resume();
-  await waitFor(() => messages.some((m) => m.type === "resync"));
+  await waitFor(() => messages.some((m) => "type" in m && m.type === "resync"));
   const seqs = messages.flatMap((m) => ("seq" in m ? [m.seq] : []));
   const resync = messages.at(-1);
   expect([messages[0], resync]).toEqual([

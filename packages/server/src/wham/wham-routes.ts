@@ -50,6 +50,21 @@ const echoAccountHeader: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (account !== undefined) c.header(ACCOUNT_HEADER, account);
 };
 
+/**
+ * The server lets paths with a `/sandbox/{id}` segment through unauthenticated (the sandbox routes
+ * check their own credentials: owner or capability token); a route of this app whose parameter is
+ * the word `sandbox` (`/tasks/sandbox/turns`) must still refuse a caller without a user.
+ */
+const signedIn: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.get("user") === undefined) {
+    throw new KilnError(
+      "unauthorized",
+      "sign in: send `Authorization: Bearer <token>` or the session cookie",
+    );
+  }
+  await next();
+};
+
 /** A path segment of the by-repo route. */
 const RepoSegment = z.string().min(1).max(200);
 
@@ -70,6 +85,9 @@ async function readOptionalJson<T extends z.ZodType>(c: Context<AppEnv>, schema:
 export function whamRoutes(deps: WhamRoutesDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use("*", echoAccountHeader);
+  for (const path of ["/environments", "/environments/*", "/tasks", "/tasks/*", "/usage"]) {
+    app.use(path, signedIn);
+  }
 
   /** An environment id, or the id of the one environment with the `owner/repo` it names. */
   const environmentId = async (who: TaskCaller, ref: string, field: string): Promise<string> =>
