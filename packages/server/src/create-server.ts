@@ -122,6 +122,7 @@ export function createServer(deps: ServerDeps): KilnServer {
     secrets: deps.secrets,
     provider,
     dataDir: deps.dataDir,
+    workspaceRoots: deps.workspaceRoots ?? [],
     logger: deps.logger,
     now,
   });
@@ -164,7 +165,7 @@ export function createServer(deps: ServerDeps): KilnServer {
   // (capability tokens), everything else needs a signed-in user like /api/v1.
   const wham = new Hono<AppEnv>();
   wham.use("*", (c, next) =>
-    /\/sandbox\/(?!templates$)[^/]+/.test(c.req.path) ? next() : deps.auth.requireUser(c, next),
+    /^\/(backend-api\/wham|api\/codex)\/sandbox\/(?!templates$)[^/]+/.test(c.req.path) ? next() : deps.auth.requireUser(c, next),
   );
   wham.route(
     "/",

@@ -96,6 +96,7 @@ export async function signIn(url: string, username: string, password: string): P
 export async function startTestServer(
   options: {
     scenario?: Scenario;
+    /** Host directories users may name (default: the temp directory, where tests make their repositories). */
     workspaceRoots?: string[];
     subscriberBuffer?: number;
     /** `sqlite` (default: a file in the data dir) or `postgres` (a new database on KILN_TEST_PG_URL). */
@@ -142,7 +143,8 @@ export async function startTestServer(
     secrets,
     dataDir,
     logger: pino({ level: process.env.KILN_TEST_LOG ?? "silent" }),
-    ...(options.workspaceRoots === undefined ? {} : { workspaceRoots: options.workspaceRoots }),
+    // Like `kiln serve --workspace-root $TMPDIR`: tests' repositories (temp dirs) may be used by users.
+    workspaceRoots: options.workspaceRoots ?? [tmpdir()],
     ...(options.subscriberBuffer === undefined ? {} : { subscriberBuffer: options.subscriberBuffer }),
     shutdownGraceMs: 2_000,
     keepAliveMs: 100,

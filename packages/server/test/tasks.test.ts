@@ -317,3 +317,30 @@ async function readTaskEvents(user: TestUser, id: string) {
   abort.abort();
   return events;
 }
+
+describe("environments from host directories", () => {
+  it("lets a user name a local repository only under a workspace root, and refuses paths that are not directories", async () => {
+    const strict = await startTestServer({ workspaceRoots: [scratch] });
+    try {
+      const carol = await strict.addUser("carol");
+      const inside = await strict.call(carol, "POST", "/api/v1/environments", { name: "ok", repository: bare });
+      expect(inside.status).toBe(201);
+      const outside = await strict.call(carol, "POST", "/api/v1/environments", { name: "no", repository: repo.dir });
+      expect(outside.status).toBe(403);
+      expect(outside.body.error).toMatchObject({ code: "forbidden", details: { field: "repository" } });
+      const viaFile = await strict.call(carol, "POST", "/api/v1/environments", {
+        name: "file",
+        repository: `file://${repo.dir}`,
+      });
+      expect(viaFile.status).toBe(403);
+      const missing = await strict.call(carol, "POST", "/api/v1/environments", {
+        name: "missing",
+        repository: join(scratch, "nope.git"),
+      });
+      expect(missing.status).toBe(400);
+      expect((await strict.call(carol, "GET", "/api/v1/environments")).body.environments).toHaveLength(1);
+    } finally {
+      await strict.close();
+    }
+  });
+});

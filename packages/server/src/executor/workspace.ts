@@ -25,21 +25,26 @@ export async function createWorkspace(dataDir: string): Promise<string> {
   return dir;
 }
 
-/** Checks a caller's `cwd`: it must exist and lie under a workspace root. Returns its real path. */
+/**
+ * Checks a host directory a caller names (a thread's `cwd`, an environment's local repository): it must
+ * exist and lie under a workspace root (admins: anywhere when no root is configured). Returns its real
+ * path. `field` names the request field in errors.
+ */
 export async function checkWorkspaceCwd(
   cwd: string,
   user: { role: "admin" | "user" },
   workspaceRoots: readonly string[],
+  field = "cwd",
 ): Promise<string> {
   if (!isAbsolute(cwd)) {
-    throw new KilnError("invalid_request", `"cwd": give an absolute path (got ${cwd})`, {
-      details: { field: "cwd" },
+    throw new KilnError("invalid_request", `"${field}": give an absolute path (got ${cwd})`, {
+      details: { field },
     });
   }
   const real = await realpath(cwd).catch(() => undefined);
   if (real === undefined || !(await stat(real)).isDirectory()) {
-    throw new KilnError("invalid_request", `"cwd": ${cwd} is not a directory on the server`, {
-      details: { field: "cwd" },
+    throw new KilnError("invalid_request", `"${field}": ${cwd} is not a directory on the server`, {
+      details: { field },
     });
   }
   if (workspaceRoots.length === 0 && user.role === "admin") return real;
@@ -51,9 +56,9 @@ export async function checkWorkspaceCwd(
   throw new KilnError(
     "forbidden",
     workspaceRoots.length === 0
-      ? `"cwd": this server allows no host directories (start kiln serve with --workspace-root DIR), or omit cwd for a fresh workspace`
-      : `"cwd": ${cwd} is not under a workspace root of this server (${workspaceRoots.join(", ")})`,
-    { details: { field: "cwd" } },
+      ? `"${field}": this server allows no host directories to users (an admin may start kiln serve with --workspace-root DIR)${field === "cwd" ? ", or omit cwd for a fresh workspace" : ", or use a git URL"}`
+      : `"${field}": ${cwd} is not under a workspace root of this server (${workspaceRoots.join(", ")})`,
+    { details: { field } },
   );
 }
 

@@ -19,7 +19,7 @@ import { secretScope } from "@kiln/store";
 import type { Logger } from "pino";
 import type { EventHub } from "../events/event-hub.ts";
 import type { TurnExecutor } from "../executor/turn-executor.ts";
-import { titleFrom } from "../executor/workspace.ts";
+import { checkWorkspaceCwd, titleFrom } from "../executor/workspace.ts";
 import type { UserSecrets } from "../secrets/index.ts";
 import { publishAttempt } from "./publish/publish-attempt.ts";
 import { TaskEventHub } from "./task-event-hub.ts";
@@ -42,6 +42,8 @@ export interface TaskServiceDeps {
   secrets: UserSecrets;
   provider: SandboxProvider;
   dataDir: string;
+  /** Host directories users may name (local repositories); see checkWorkspaceCwd. */
+  workspaceRoots: readonly string[];
   logger: Logger;
   now: () => number;
 }
@@ -55,14 +57,14 @@ export function createTaskService(deps: TaskServiceDeps): TaskService & {
   const taskHub = new TaskEventHub();
   const runner = new TaskRunner({ ...deps, taskHub });
 
-  const envNotFound = (id: string) =>
-    new KilnError("not_found", `no environment ${id}`, { details: { field: "environmentId" } });
+  const envNotFound = (id: string, field = "id") =>
+    new KilnError("not_found", `no environment ${id}`, { details: { field } });
   const taskNotFound = (id: string) =>
     new KilnError("not_found", `no task ${id}`, { details: { field: "id" } });
 
-  async function ownedEnv(caller: TaskCaller, id: string): Promise<StoredEnvironment> {
+  async function ownedEnv(caller: TaskCaller, id: string, field = "id"): Promise<StoredEnvironment> {
     const env = await store.environments.get(caller.id, id);
-    if (env === undefined) throw envNotFound(id);
+    if (env === undefined) throw envNotFound(id, field);
     return env;
   }
 
@@ -87,15 +89,19 @@ export function createTaskService(deps: TaskServiceDeps): TaskService & {
     return { task, environment, attempts, userTurns, runs };
   }
 
-  async function checkRepository(repository: string): Promise<void> {
-    if (/^(https?|ssh|git|file):\/\//.test(repository) || /^[\w.-]+@[\w.-]+:/.test(repository)) return;
-    if (!repository.startsWith("/")) {
+  // A repository on the server's own disk is a host directory like a thread's cwd: only under the
+  // workspace roots (admins: anywhere when none are configured), so that no user clones another's files.
+  async function checkRepository(caller: TaskCaller, repository: string): Promise<void> {
+    if (/^(https?|ssh|git):\/\//.test(repository) || /^[\w.-]+@[\w.-]+:/.test(repository)) return;
+    const local = repository.startsWith("file://") ? decodeURIComponent(new URL(repository).pathname) : repository;
+    if (!local.startsWith("/")) {
       throw new KilnError(
         "invalid_request",
         `"repository": give a git URL (https://…, ssh://…, git@host:…) or an absolute path to a git repository on the server`,
         { details: { field: "repository" } },
       );
     }
+    await checkWorkspaceCwd(local, caller, deps.workspaceRoots, "repository");
   }
 
   async function putSecrets(
@@ -123,7 +129,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService & {
     templates: () => ENVIRONMENT_TEMPLATES,
 
     async createEnvironment(caller, request: CreateEnvironmentRequest) {
-      await checkRepository(request.repository);
+      await checkRepository(caller, request.repository);
       const template = request.template === undefined ? undefined : environmentTemplate(request.template);
       if (request.template !== undefined && template === undefined) {
         throw new KilnError(
@@ -173,7 +179,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService & {
 
     async updateEnvironment(caller, id, request: UpdateEnvironmentRequest) {
       const env = await ownedEnv(caller, id);
-      if (request.repository !== undefined) await checkRepository(request.repository);
+      if (request.repository !== undefined) await checkRepository(caller, request.repository);
       const { secrets, forge, ...fields } = request;
       const updated = await store.environments.update(
         caller.id,
@@ -212,7 +218,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService & {
     },
 
     async createTask(caller, request) {
-      const env = await ownedEnv(caller, request.environmentId);
+      const env = await ownedEnv(caller, request.environmentId, "environmentId");
       const input = toParts(request.prompt);
       const title = request.title ?? titleFrom(input);
       const attemptIds = Array.from({ length: request.bestOfN }, () => newId("att"));
@@ -349,7 +355,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService & {
     },
 
     async environmentWorkspace(caller, environmentId) {
-      const env = await ownedEnv(caller, environmentId);
+      const env = await ownedEnv(caller, environmentId, "environmentId");
       const workspace = join(deps.dataDir, "env-threads", env.id, newId("thr"));
       await runner.prepareCopy(env, env.branch, workspace);
       return { workspace, networkAccess: env.network === "on" };
