@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const packages = ["protocol", "sdk", "sandbox", "core", "store", "server", "test-support", "cli"];
+const packages = ["protocol", "sdk", "sandbox", "core", "store", "server", "durable", "test-support", "cli"];
 const aliases = Object.fromEntries(packages.map((p) => [`@kiln/${p}`, `${root}packages/${p}/src/index.ts`]));
 const common = {
   platform: "node",
@@ -98,5 +98,13 @@ async function buildWeb() {
   );
   if (built > sources) return;
   const { build: viteBuild } = await import("vite");
-  await viteBuild({ configFile: `${web}/vite.config.ts`, logLevel: "warn" });
+  // Production React even when the test runner (NODE_ENV=test) calls this build.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = "production";
+  try {
+    await viteBuild({ configFile: `${web}/vite.config.ts`, logLevel: "warn", mode: "production" });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
 }

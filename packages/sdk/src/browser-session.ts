@@ -5,7 +5,12 @@
 // When the server answers 401 to any request of the session, listeners are told (to show sign-in).
 import { LoginResponse, MeResponse, type PublicUser } from "@kiln/protocol";
 import { KilnApiError } from "./errors.ts";
-import { type CallOptions, HttpClient, type SessionCredentials } from "./http-client.ts";
+import {
+  type CallOptions,
+  type FetchCredentials,
+  HttpClient,
+  type SessionCredentials,
+} from "./http-client.ts";
 
 /** Options of a {@link BrowserSession}. */
 export interface BrowserSessionOptions {
@@ -14,7 +19,7 @@ export interface BrowserSessionOptions {
   /** The fetch to use (default: the global one). */
   fetch?: typeof fetch;
   /** Which requests carry the cookie (default `same-origin`; `include` for an API on another origin). */
-  credentials?: RequestCredentials;
+  credentials?: FetchCredentials;
 }
 
 /** The signed-in user, as `/auth/me` shows it. */
@@ -23,7 +28,7 @@ export type SessionUser = MeResponse["user"];
 /** A browser session: pass it to `new KilnClient({ baseUrl, session })`. */
 export class BrowserSession implements SessionCredentials {
   /** Which requests carry the cookie. */
-  readonly credentials: RequestCredentials;
+  readonly credentials: FetchCredentials;
   readonly #http: HttpClient;
   readonly #listeners = new Set<() => void>();
   #csrf: string | undefined;

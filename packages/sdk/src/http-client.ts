@@ -21,12 +21,15 @@ export interface AccessTokenSource {
  */
 export interface SessionCredentials {
   /** The fetch `credentials` mode that sends the session cookie. */
-  readonly credentials: RequestCredentials;
+  readonly credentials: FetchCredentials;
   /** The session's CSRF token, when known. */
   csrfHeader(): string | undefined;
   /** The server answered 401: the session has ended. */
   sessionRejected(): void;
 }
+
+/** fetch's `credentials` mode (spelled out: Node's types do not name it). */
+export type FetchCredentials = "omit" | "same-origin" | "include";
 
 /** The header that carries a browser session's CSRF token. */
 export const CSRF_HEADER = "x-kiln-csrf";

@@ -26,8 +26,9 @@ export { type ExtractedAttempt, extract } from "./extract.ts";
 export type { EventStreamOptions } from "./follow-event-stream.ts";
 export {
   type AccessTokenSource,
-  CSRF_HEADER,
   type CallOptions,
+  CSRF_HEADER,
+  type FetchCredentials,
   type Query,
   type RequestOptions,
   type SessionCredentials,

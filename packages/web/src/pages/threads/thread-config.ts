@@ -1,11 +1,7 @@
 // The configuration a chat thread is created with (seed 003: working directory or environment, model,
 // sandbox, approval policy), as the dialog edits it, and its check before `POST /threads`. The server
 // keeps it on the thread (ThreadInfo), so the chat header reads it back from there.
-import {
-  type ApprovalPolicy,
-  CreateThreadRequest,
-  type SandboxMode,
-} from "@kiln/protocol";
+import { type ApprovalPolicy, CreateThreadRequest, type SandboxMode } from "@kiln/protocol";
 
 /** Where the agent works. */
 export type ThreadLocation = "fresh" | "cwd" | "environment";
@@ -65,14 +61,17 @@ export function checkThreadConfig(form: ThreadConfigForm): ThreadConfigCheck {
     ...(title === "" ? {} : { title }),
     ...(model === "" ? {} : { model }),
     ...(form.location === "cwd" && cwd !== "" ? { cwd } : {}),
-    ...(form.location === "environment" && form.environmentId !== "" ? { environmentId: form.environmentId } : {}),
+    ...(form.location === "environment" && form.environmentId !== ""
+      ? { environmentId: form.environmentId }
+      : {}),
   };
   // The protocol's own limits (lengths) name the field they are about.
   const parsed = CreateThreadRequest.safeParse(request);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const field = issue.path[0];
-      if (typeof field === "string" && isField(field) && errors[field] === undefined) errors[field] = issue.message;
+      if (typeof field === "string" && isField(field) && errors[field] === undefined)
+        errors[field] = issue.message;
     }
   }
   if (Object.keys(errors).length > 0) return { ok: false, errors };

@@ -5,6 +5,8 @@ import { useId } from "react";
 
 /** One bar. */
 export interface BarDatum {
+  /** Unique among the chart's bars (a day, a task id). */
+  key: string;
   /** Shown under the bar (shortened) and in the table. */
   label: string;
   value: number;
@@ -37,16 +39,23 @@ function summarize(data: readonly BarDatum[], format: (v: number) => string): st
 }
 
 /** A vertical bar chart with a data table. */
-export function BarChart({ title, data, formatValue = String, labelHeader = "Day", valueHeader }: BarChartProps) {
+export function BarChart({
+  title,
+  data,
+  formatValue = String,
+  labelHeader = "Day",
+  valueHeader,
+}: BarChartProps) {
   const id = useId();
   const max = Math.max(0, ...data.map((d) => d.value));
   const slot = data.length === 0 ? WIDTH : WIDTH / data.length;
-  const barWidth = Math.max(1, slot * 0.8);
+  // A few bars stay bars, not slabs: at most 48 units wide.
+  const barWidth = Math.max(1, Math.min(48, slot * 0.8));
   const plot = HEIGHT - AXIS - TOP;
   // A label under every bar would overlap past a dozen bars: label the first, the last, and a few between.
   const labelEvery = Math.max(1, Math.ceil(data.length / 6));
   return (
-    <figure className="kiln-chart">
+    <figure className="chart">
       <figcaption id={`${id}-title`}>{title}</figcaption>
       <svg
         role="img"
@@ -56,25 +65,26 @@ export function BarChart({ title, data, formatValue = String, labelHeader = "Day
         preserveAspectRatio="xMidYMid meet"
         width="100%"
       >
+        <title>{title}</title>
         <desc id={`${id}-summary`}>{summarize(data, formatValue)}</desc>
-        <line x1={0} x2={WIDTH} y1={HEIGHT - AXIS} y2={HEIGHT - AXIS} className="kiln-chart-axis" />
-        <text x={2} y={TOP - 3} className="kiln-chart-label">
+        <line x1={0} x2={WIDTH} y1={HEIGHT - AXIS} y2={HEIGHT - AXIS} className="chart-axis" />
+        <text x={2} y={TOP - 3} className="chart-label">
           {data.length === 0 ? "no data" : `max ${formatValue(max)}`}
         </text>
         {data.map((d, i) => {
           const h = max === 0 ? 0 : (d.value / max) * plot;
           const x = i * slot + (slot - barWidth) / 2;
           return (
-            <g key={`${d.label}-${i}`}>
-              <rect x={x} y={HEIGHT - AXIS - h} width={barWidth} height={h} className="kiln-chart-bar">
+            <g key={d.key}>
+              <rect x={x} y={HEIGHT - AXIS - h} width={barWidth} height={h} className="chart-bar">
                 <title>{`${d.label}: ${formatValue(d.value)}`}</title>
               </rect>
               {(i % labelEvery === 0 || i === data.length - 1) && (
                 <text
-                  x={i * slot + slot / 2}
+                  x={labelX(i, data.length, slot)}
                   y={HEIGHT - 4}
-                  textAnchor="middle"
-                  className="kiln-chart-label"
+                  textAnchor={labelAnchor(i, data.length)}
+                  className="chart-label"
                 >
                   {shortLabel(d.label)}
                 </text>
@@ -86,7 +96,7 @@ export function BarChart({ title, data, formatValue = String, labelHeader = "Day
       <details>
         <summary>{`${title}: table`}</summary>
         <table>
-          <caption className="kiln-visually-hidden">{title}</caption>
+          <caption className="sr-only">{title}</caption>
           <thead>
             <tr>
               <th scope="col">{labelHeader}</th>
@@ -94,8 +104,8 @@ export function BarChart({ title, data, formatValue = String, labelHeader = "Day
             </tr>
           </thead>
           <tbody>
-            {data.map((d, i) => (
-              <tr key={`${d.label}-${i}`}>
+            {data.map((d) => (
+              <tr key={d.key}>
                 <th scope="row">{d.label}</th>
                 <td>{formatValue(d.value)}</td>
               </tr>
@@ -111,4 +121,17 @@ export function BarChart({ title, data, formatValue = String, labelHeader = "Day
 function shortLabel(label: string): string {
   if (/^\d{4}-\d{2}-\d{2}$/.test(label)) return label.slice(5);
   return label.length > 12 ? `${label.slice(0, 11)}…` : label;
+}
+
+/** Where a bar's label goes: centred under it, but inside the chart at both ends. */
+function labelX(i: number, count: number, slot: number): number {
+  if (count > 1 && i === 0) return 0;
+  if (count > 1 && i === count - 1) return WIDTH;
+  return i * slot + slot / 2;
+}
+
+function labelAnchor(i: number, count: number): "start" | "middle" | "end" {
+  if (count > 1 && i === 0) return "start";
+  if (count > 1 && i === count - 1) return "end";
+  return "middle";
 }

@@ -45,7 +45,10 @@ export function daysBetween(from: string, to: string): string[] {
  * The report's days as rows, one per day of `[from, to]` (default: the report's first to last day),
  * days without usage as zeros, in date order.
  */
-export function foldUsageDays(report: UsageReport, range: { from?: string; to?: string } = {}): DayUsageRow[] {
+export function foldUsageDays(
+  report: UsageReport,
+  range: { from?: string; to?: string } = {},
+): DayUsageRow[] {
   const known = new Map(report.days.map((d) => [d.day, d]));
   const sorted = [...known.keys()].sort();
   const from = range.from ?? sorted[0];
@@ -67,26 +70,11 @@ export function foldTaskUsage(tasks: readonly TaskSummary[]): TaskUsageRow[] {
       title: task.title,
       environmentName: task.environmentName,
       attempts: task.attempts.length,
-      usage: task.attempts.reduce((sum, a) => (a.usage === undefined ? sum : addUsage(sum, a.usage)), emptyUsage()),
+      usage: task.attempts.reduce(
+        (sum, a) => (a.usage === undefined ? sum : addUsage(sum, a.usage)),
+        emptyUsage(),
+      ),
     }))
     .filter((row) => row.usage.totalTokens > 0)
     .sort((a, b) => b.usage.totalTokens - a.usage.totalTokens || a.taskId.localeCompare(b.taskId));
-}
-
-/** A token count for people: `950`, `12.3k`, `4.5M`. */
-export function formatTokens(n: number): string {
-  if (n < 1000) return String(n);
-  if (n < 1_000_000) return `${trim(n / 1000)}k`;
-  return `${trim(n / 1_000_000)}M`;
-}
-
-/** A cost in US dollars: `$0.0042` below a cent, `$1.23` above. */
-export function formatUsd(usd: number): string {
-  if (usd === 0) return "$0";
-  if (usd < 0.01) return `$${usd.toPrecision(2)}`;
-  return `$${usd.toFixed(2)}`;
-}
-
-function trim(n: number): string {
-  return n >= 100 ? n.toFixed(0) : n.toFixed(1).replace(/\.0$/, "");
 }
