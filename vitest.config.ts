@@ -21,6 +21,7 @@ export default defineConfig({
       "@kiln/protocol": pkg("protocol"),
       "@kiln/sdk": pkg("sdk"),
       "@kiln/core": pkg("core"),
+      "@kiln/durable": pkg("durable"),
       "@kiln/sandbox": pkg("sandbox"),
       "@kiln/server": pkg("server"),
       "@kiln/store": pkg("store"),

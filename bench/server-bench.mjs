@@ -5,7 +5,9 @@
 //      throughput, and per-thread step latency from the `at` of consecutive `usage/updated` events
 //      (one per model call, so one step = model answer → tool run → next request → its answer);
 //   2. server A: 200 SSE subscribers on one thread, one turn of a few steps; for every event each
-//      subscriber receives, receivedAt − envelope.at (both wall clocks of this machine);
+//      subscriber receives, receivedAt − envelope.at (both wall clocks of this machine). The readers
+//      (sse-subscribers.mjs) only timestamp what arrives and parse it afterwards, in this process or
+//      spread over worker threads, so that the figure is the server's and not the readers' own work;
 //   3. server B (fresh, so the figures above leave no garbage in it): VmRSS after 200 idle threads
 //      (each with one completed turn, so it is loaded) minus VmRSS before, per thread.
 // Every child is killed on the way out, also when this process exits early.
@@ -22,10 +24,10 @@ import { openSubscribers } from "./sse-subscribers.mjs";
 
 const PASSWORD = "bench-admin-password";
 
-/** How the delivery figure was taken, for the printed line. */
+/** How the delivery figure was taken (kiln serve is always its own process), for the printed line. */
 function deliveryMethod(workers) {
-  const where = workers === 0 ? "the bench's main thread" : `${workers} worker threads of the bench`;
-  return `timestamp-only node:http readers on ${where}, kiln serve in its own process`;
+  const threads = workers === 0 ? "1 thread" : `${workers} worker threads`;
+  return `readers on ${threads} of the bench, timestamp only`;
 }
 
 /** Nearest-rank percentile `p` (0–100) of `values`. */
@@ -204,15 +206,6 @@ async function benchDelivery(url, token, subscribers, marker, workers) {
     input: `${marker} Run three echo commands, then say done.`,
   });
   const received = await streams.done;
-  if (process.env.TMP_CLIENT)
-    (await import("node:fs")).writeFileSync(
-      process.env.TMP_CLIENT,
-      JSON.stringify(
-        received.map((fr) =>
-          fr.map((f) => [f.envelope.threadId, f.envelope.seq, f.envelope.at, f.receivedAt]),
-        ),
-      ),
-    );
   streams.close();
   checkTurn(
     received[0].map((r) => r.envelope),
@@ -317,24 +310,15 @@ function startServe(root, kilnHome, dataDir) {
     OPENAI_API_KEY: "bench-key",
     KILN_ADMIN_PASSWORD: PASSWORD,
     KILN_SHUTDOWN_GRACE_MS: "0",
-    ...(process.env.TMP_TRACE ? { TMP_TRACE: process.env.TMP_TRACE } : {}),
   };
   // Logs (pino, level info as by default) go nowhere: an undrained pipe would stall the server.
   const child = spawn(
     process.execPath,
-    [
-      ...(process.env.TMP_SERVE_NODE_ARGS?.split(" ") ?? []),
-      join(root, "packages/cli/dist/kiln.js"),
-      "serve",
-      "--port",
-      "0",
-      "--data-dir",
-      dataDir,
-    ],
+    [join(root, "packages/cli/dist/kiln.js"), "serve", "--port", "0", "--data-dir", dataDir],
     { env, stdio: ["ignore", "ignore", "pipe"] },
   );
   const kill = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(process.env.TMP_SIG ?? "SIGKILL");
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   };
   let stderr = "";
   return new Promise((resolve, reject) => {
@@ -467,10 +451,10 @@ async function until(check, timeoutMs) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// `node bench/server-bench.mjs [--rounds N] [--subscribers N]` (after `npm run build`): only the
-// concurrent turns (which also warm the server up) and the SSE delivery figure, N rounds on fresh
-// threads, without the rest of `npm run bench`. Two rounds at most: a round makes ~200 API calls and
-// the server allows a user 600 a minute.
+// `node bench/server-bench.mjs [--rounds N] [--subscribers N] [--workers N]` (after `npm run
+// build`): only the concurrent turns (which also warm the server up) and the SSE delivery figure, N
+// rounds on fresh threads, readers on N worker threads (0: this thread), without the rest of `npm run
+// bench`. Two rounds at most: a round makes ~200 API calls and the server allows a user 600 a minute.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({
     options: {

@@ -37,7 +37,7 @@ export async function benchTasks({ root, cold = 3, cached = 5, tasks = 2, bestOf
   const home = mkdtempSync(join(tmpdir(), "kiln-bench-tasks-"));
   cleanups.push(() => rmSync(home, { recursive: true, force: true }));
   try {
-    const model = await startFakeModel(root, scenario({ firstTasks: cold + cached, tasks }));
+    const model = await startFakeModel(root, scenario({ firstTasks: cold + cached, tasks, bestOfN }));
     cleanups.push(() => void model.close());
     writeFileSync(
       join(home, "config.toml"),
@@ -64,6 +64,11 @@ export async function benchTasks({ root, cold = 3, cached = 5, tasks = 2, bestOf
     }
     const cachedRuns = [];
     for (let k = cold; k < cold + cached; k++) cachedRuns.push(await firstCommand(s, envId, firstMarker(k)));
+    // A cold run that skipped setup, or a cached one that ran it, would measure the other case.
+    if (coldRuns.some((r) => r.setupSkipped) || cachedRuns.some((r) => !r.setupSkipped))
+      throw new Error(
+        `the environment cache did not behave as expected: ${JSON.stringify({ coldRuns, cachedRuns })}`,
+      );
     const concurrent = await concurrentAttempts(s, envId, tasks, bestOfN);
     return { cold: coldRuns, cached: cachedRuns, concurrent };
   } finally {
@@ -72,8 +77,8 @@ export async function benchTasks({ root, cold = 3, cached = 5, tasks = 2, bestOf
   }
 }
 
-/** Steps for `firstTasks` record-the-start tasks, then 3-step attempts for `tasks` concurrent tasks. */
-function scenario({ firstTasks, tasks }) {
+/** Steps for `firstTasks` record-the-start tasks, then 3-step attempts for `tasks` × `bestOfN` attempts. */
+function scenario({ firstTasks, tasks, bestOfN }) {
   const steps = [];
   for (let k = 0; k < firstTasks; k++) {
     const when = { bodyIncludes: firstMarker(k) };
@@ -84,15 +89,19 @@ function scenario({ firstTasks, tasks }) {
   // in the request (its command line): the latest step that applies comes first.
   for (let t = 0; t < tasks; t++) {
     const [one, two] = [stageMarker(t, 1), stageMarker(t, 2)];
-    steps.push({ when: { bodyIncludes: two }, repeat: 4, output: [{ type: "message", text: "Done." }] });
+    steps.push({
+      when: { bodyIncludes: two },
+      repeat: bestOfN,
+      output: [{ type: "message", text: "Done." }],
+    });
     steps.push({
       when: { bodyIncludes: one },
-      repeat: 4,
+      repeat: bestOfN,
       output: [{ type: "exec_command", cmd: `cat notes.txt && echo '${two}' >> notes.txt` }],
     });
     steps.push({
       when: { bodyIncludes: concurrentMarker(t) },
-      repeat: 4,
+      repeat: bestOfN,
       output: [{ type: "exec_command", cmd: `ls && echo '${one}' > notes.txt` }],
     });
   }
@@ -119,12 +128,14 @@ async function firstCommand(s, envId, marker) {
   const file = await api(s, "GET", `/api/v1/sandboxes/${task.attempts[0].sandboxId}/files?path=started`);
   const startedNs = BigInt(file.content.trim());
   const at = (match) => (events.find((e) => match(e.event))?.at ?? Number.NaN) - sentAt;
-  const phase = (name) => events.find((e) => e.event.type === "environment/phase" && e.event.phase === name);
   return {
     firstCommandMs: Number(startedNs - BigInt(sentAt) * 1_000_000n) / 1e6,
     readyMs: at((e) => e.type === "environment/phase" && e.phase === "ready"),
     attemptRunningMs: at((e) => e.type === "attempt/status" && e.status === "running"),
-    setup: phase("setup")?.event.status,
+    setupSkipped: events.some(
+      (e) =>
+        e.event.type === "environment/phase" && e.event.phase === "setup" && e.event.status === "skipped",
+    ),
   };
 }
 
@@ -174,7 +185,10 @@ async function completedTask(s, id, attempts) {
 /** Reads the task's SSE stream from the start until a final `task/status`; resolves with the envelopes. */
 async function followTask(s, id, timeoutMs = 30_000) {
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(new Error(`task ${id} did not end in ${timeoutMs} ms`)), timeoutMs);
+  const timer = setTimeout(
+    () => abort.abort(new Error(`task ${id} did not end in ${timeoutMs} ms`)),
+    timeoutMs,
+  );
   try {
     const response = await fetch(`${s.url}/api/v1/tasks/${id}/events?after=0`, {
       headers: { authorization: `Bearer ${s.token}`, accept: "text/event-stream" },

@@ -1,7 +1,8 @@
 // `npm run bench`: figures for `kiln exec` and `kiln serve`, printed as one table and saved raw to
 // test-output/bench.json. Sequence: build; the scripted exec task (wall time, per-step overhead, peak
 // RSS, per-step breakdown); startup; sandbox spawn; harness; the server (concurrent turns, SSE fan-out,
-// memory per idle thread). Benchmarks and their runs go one after another, never in parallel, so they do
+// memory per idle thread); tasks (task created → first command in its sandbox, cold and cached; 8
+// concurrent attempts). Benchmarks and their runs go one after another, never in parallel, so they do
 // not compete for the CPUs. Exits 0 whatever the figures are; only a benchmark that could not run (or a
 // failed build) makes it exit 1.
 import { spawnSync } from "node:child_process";
@@ -17,6 +18,7 @@ import { benchSandboxSpawn } from "../bench/sandbox-bench.mjs";
 import { benchServer, spread } from "../bench/server-bench.mjs";
 import { benchStartup } from "../bench/startup-bench.mjs";
 import { stepBreakdown } from "../bench/step-breakdown.mjs";
+import { benchTasks } from "../bench/task-bench.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const STEPS = 20;
@@ -29,6 +31,9 @@ const SERVER_TURNS = 50;
 const SSE_SUBSCRIBERS = 200;
 const IDLE_THREADS = 200;
 const TARGET_DELIVERY_P99_MS = 50;
+const COLD_TASKS = 3;
+const CACHED_TASKS = 5;
+const TARGET_CACHED_FIRST_COMMAND_MS = 300;
 
 const began = performance.now();
 const cpuModel = cpus()[0]?.model ?? "unknown CPU";
@@ -51,6 +56,9 @@ const harness = await section("harness", () => benchHarness({ root, runs: 5 }));
 const server = await section("server", () =>
   benchServer({ root, turns: SERVER_TURNS, subscribers: SSE_SUBSCRIBERS, idleThreads: IDLE_THREADS }),
 );
+const tasks = await section("tasks", () =>
+  benchTasks({ root, cold: COLD_TASKS, cached: CACHED_TASKS, tasks: 2, bestOfN: 4 }),
+);
 
 const figures = {
   exec: exec && execFigures(exec),
@@ -71,12 +79,13 @@ console.log(
     ...sandboxRows(figures.sandbox),
     ...harnessRows(harness),
     ...serverRows(server),
+    ...taskRows(tasks),
   ]),
 );
 if (figures.exec) console.log(`\n${breakdownText(figures.exec.breakdown, figures.sandbox)}`);
 for (const { name, error } of errors) console.log(`\n${name}: could not run: ${error.stack ?? error}`);
 
-writeJson({ exec, startup, sandbox, server, figures });
+writeJson({ exec, startup, sandbox, server, tasks, figures });
 console.log(
   `\nraw numbers: test-output/bench.json · took ${((performance.now() - began) / 1000).toFixed(0)} s`,
 );
@@ -178,7 +187,7 @@ function breakdownText(b, sandbox) {
   return lines.filter((l) => l !== null && l !== undefined).join("\n");
 }
 
-function writeJson({ exec, startup, sandbox, server, figures }) {
+function writeJson({ exec, startup, sandbox, server, tasks, figures }) {
   const raw = (runs) =>
     runs?.map((r) => ({
       wallMs: r.wallMs,
@@ -216,8 +225,10 @@ function writeJson({ exec, startup, sandbox, server, figures }) {
         lastSubscriberMs: spread(server.delivery.lastSubscriberMs),
       },
     },
+    tasks,
     targets: {
       perStepMs: TARGET_PER_STEP_MS,
+      cachedFirstCommandMs: TARGET_CACHED_FIRST_COMMAND_MS,
       peakRssKb: TARGET_PEAK_RSS_MIB * 1024,
       deliveryP99Ms: TARGET_DELIVERY_P99_MS,
     },
@@ -259,7 +270,7 @@ function serverRows(server) {
     pRow("  step latency: model call to model call of one thread", c.stepMs),
     pRow("  turn latency: turn/started to turn/completed", c.turnMs),
     pRow(
-      `event delivery to ${d.subscribers} SSE subscribers, receivedAt − at`,
+      `event delivery to ${d.subscribers} SSE subscribers (${d.method}), receivedAt − at`,
       d.latencyMs,
       `p99 ${target(delivery.p99, TARGET_DELIVERY_P99_MS, "ms")}`,
     ),
@@ -270,5 +281,47 @@ function serverRows(server) {
       `${m.perThreadKb.toFixed(0)} KiB`,
       `VmRSS ${mib(m.baselineKb)} before, ${mib(m.afterKb)} after`,
     ),
+  ];
+}
+
+/** Rows for the task service (bench/task-bench.mjs): creation → first command, and concurrent attempts. */
+function taskRows(tasks) {
+  if (!tasks) return [];
+  const { cold, cached, concurrent: c } = tasks;
+  const of = (runs, key) => summarize(runs.map((r) => r[key]));
+  const firstCached = of(cached, "firstCommandMs");
+  const pRow = (label, values) => {
+    const s = spread(values);
+    return [label, ms(s.p50), "", ms(s.p99), ""];
+  };
+  return [
+    sectionRow(
+      "6. tasks on kiln serve (SQLite, bwrap), fake model: POST /tasks → the agent's first command running",
+    ),
+    summaryRow(
+      `cold: new repo + environment (setup: sleep 0.2), ${cold.length} tasks`,
+      of(cold, "firstCommandMs"),
+      ms,
+    ),
+    summaryRow("  of which → environment ready (clone + setup)", of(cold, "readyMs"), ms),
+    summaryRow(
+      `cached environment (setup skipped), ${cached.length} tasks one after another`,
+      firstCached,
+      ms,
+      target(firstCached.median, TARGET_CACHED_FIRST_COMMAND_MS, "ms"),
+    ),
+    summaryRow("  of which → environment ready (mirror fetch, cache hit)", of(cached, "readyMs"), ms),
+    summaryRow(
+      "  of which → attempt running (workspace copied, turn started)",
+      of(cached, "attemptRunningMs"),
+      ms,
+    ),
+    figureRow(
+      `${c.tasks} tasks × bestOfN ${c.bestOfN} = ${c.attempts} attempts at once (2 commands + message), wall`,
+      ms(c.wallMs),
+      `${availableParallelism()} CPUs; cached environment; p50 under median, p99 under max below`,
+    ),
+    pRow("  per attempt: POST /tasks → its run finished", c.attemptMs),
+    pRow("  per attempt: run started → run finished (agent + diff)", c.runMs),
   ];
 }

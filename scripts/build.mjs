@@ -41,7 +41,6 @@ const executables = [
   ["packages/test-support/src/fake-model-cli.ts", "packages/test-support/dist/fake-model-cli.js"],
 ].filter(([entry]) => existsSync(`${root}${entry}`));
 
-
 // Split into chunks loaded on demand (dynamic imports): `kiln --version` parses a fraction of the code,
 // and the server, MCP and Anthropic SDKs load only when used.
 const bundles = executables.map(([entry, outfile]) =>

@@ -12,6 +12,7 @@ Usage:
   kiln serve [--port N] [--host ADDR]   Run the multi-user server (see kiln serve --help)
   kiln doctor [--json]                  Check what works on this machine
   kiln mcp-server                       Serve Kiln as an MCP server on stdio (tools kiln, kiln-reply)
+  kiln worker --restate-admin URL --db postgres://…   Run turns for Restate (scale-out; see docs/scale.md)
   kiln login [--server URL]             Sign in to a Kiln server (saves the tokens)
   kiln tasks create|list|show|watch|diff|apply   Tasks on a Kiln server (see kiln tasks --help)
   kiln sandbox exec|shell               Run a command or a shell in a task's sandbox
@@ -46,6 +47,8 @@ async function main(): Promise<number> {
       return (await import("./mcp-server/run-mcp-server.ts")).runMcpServer(io);
     case "serve":
       return (await import("./serve/run-serve.ts")).runServe(io);
+    case "worker":
+      return (await import("./worker/run-worker.ts")).runWorker(io);
     case "login":
       return (await import("./remote/run-login.ts")).runLogin(io);
     case "tasks":

@@ -9,6 +9,12 @@ export {
 export { ApprovalGate, type Approver, type PendingApproval } from "./agent/approval-gate.ts";
 export { COMPACTION_PROMPT, historyTokens, rebuildHistory } from "./agent/compaction.ts";
 export {
+  INTERRUPTED_STEP_OUTPUT,
+  type JournaledStep,
+  journaledStep,
+  type StepJournal,
+} from "./agent/step-journal.ts";
+export {
   kilnHomeFrom,
   type LoadConfigOptions,
   loadConfig,
@@ -31,6 +37,7 @@ export { BASE_INSTRUCTIONS, findAgentsFiles, initialContext } from "./instructio
 export {
   type ApprovalCallback,
   builtInTools,
+  type EmbeddedThreadState,
   Kiln,
   type KilnOptions,
   type ResumeOptions,
@@ -69,6 +76,7 @@ export { type ExpandedPrompt, expandPrompt, splitArguments } from "./prompts/exp
 export { type CustomPrompt, listPrompts } from "./prompts/list-prompts.ts";
 export { findLatestRollout, findRollout, listRollouts } from "./rollout/find-rollout.ts";
 export { type RolloutState, readRollout } from "./rollout/read-rollout.ts";
+export type { RolloutWriter } from "./rollout/rollout-writer.ts";
 export { type DiscoveredSkills, discoverSkills, type Skill } from "./skills/discover-skills.ts";
 export { createLoadSkillTool } from "./skills/load-skill/load-skill.ts";
 export { skillsInstructions } from "./skills/skills-instructions.ts";

@@ -19,6 +19,7 @@ import { createSandboxProvider } from "@kiln/sandbox";
 import type { ConnectedTools } from "./agent/agent-thread.ts";
 import { AgentThread } from "./agent/agent-thread.ts";
 import type { PendingApproval } from "./agent/approval-gate.ts";
+import type { StepJournal } from "./agent/step-journal.ts";
 import { type SubAgentBudget, SubAgents } from "./agent/sub-agents.ts";
 import { type LoadConfigOptions, loadConfig, type ResolvedConfig } from "./config/load-config.ts";
 import { createHookRunner } from "./hooks/hook-runner.ts";
@@ -71,13 +72,25 @@ export interface ThreadOptions {
   tools?: DynamicToolDefinition[];
   /** Answers approvals; without it, approvals that need a person are declined (non-interactive). */
   onApproval?: ApprovalCallback;
+  /** Runs model and tool calls as journaled steps (a durable engine such as Restate). */
+  journal?: StepJournal;
 }
 
 /** Options when continuing a thread. */
 export type ResumeOptions = Pick<
   ThreadOptions,
-  "onApproval" | "model" | "tools" | "sandbox" | "approvalPolicy" | "networkAccess"
+  "onApproval" | "model" | "tools" | "sandbox" | "approvalPolicy" | "networkAccess" | "journal"
 >;
+
+/** A thread's state kept by an embedder instead of a rollout file (see `Kiln.openThread`). */
+export interface EmbeddedThreadState {
+  /** The model's history; the thread appends to this array as the turn goes. */
+  history: HistoryItem[];
+  /** The seq of the thread's last event (0: none yet). */
+  lastEventSeq: number;
+  /** Where the thread journals its lines (an embedder may keep them in memory). */
+  rollout: RolloutWriter;
+}
 
 interface ThreadState {
   rollout: RolloutWriter;
@@ -118,11 +131,26 @@ export class Kiln {
 
   /** A new thread (its rollout file is created at once). */
   startThread(options: ThreadOptions = {}): AgentThread {
+    const info = this.newThreadInfo(options);
+    const config = this.config(info.cwd, options);
+    const model = createModelClient(config);
+    const rollout = createRollout(rolloutPathFor(config.kilnHome, info.id, info.createdAt), info);
+    return this.assemble(
+      info,
+      config,
+      model,
+      { rollout, history: [], lastEventSeq: 0, events: [], unfinishedTurn: undefined },
+      options,
+    );
+  }
+
+  /** The settings of a new thread (from the configuration and `options`), without creating it. */
+  newThreadInfo(options: ThreadOptions & { id?: string; createdAt?: number } = {}): ThreadInfo {
     const cwd = canonicalDir(options.cwd ?? this.options.cwd ?? process.cwd());
     const config = this.config(cwd, options);
-    const info: ThreadInfo = {
-      id: newId("thr"),
-      createdAt: Date.now(),
+    return {
+      id: options.id ?? newId("thr"),
+      createdAt: options.createdAt ?? Date.now(),
       cwd,
       model: config.model,
       modelProvider: config.modelProviderId,
@@ -131,13 +159,25 @@ export class Kiln {
       mode: config.mode,
       additionalDirectories: (options.additionalDirectories ?? []).map((d) => canonicalDir(resolve(cwd, d))),
     };
-    const model = createModelClient(config);
-    const rollout = createRollout(rolloutPathFor(config.kilnHome, info.id, info.createdAt), info);
+  }
+
+  /**
+   * A thread whose state an embedder keeps (a durable engine keeps the history in its own store and
+   * gives a `journal`): nothing is read from or written to `$KILN_HOME/sessions`.
+   */
+  openThread(info: ThreadInfo, state: EmbeddedThreadState, options: ResumeOptions = {}): AgentThread {
+    const config = this.config(info.cwd, {
+      model: options.model ?? info.model,
+      sandbox: options.sandbox ?? info.sandbox,
+      approvalPolicy: options.approvalPolicy ?? info.approvalPolicy,
+      mode: info.mode,
+      ...(options.networkAccess === undefined ? {} : { networkAccess: options.networkAccess }),
+    });
     return this.assemble(
       info,
       config,
-      model,
-      { rollout, history: [], lastEventSeq: 0, events: [], unfinishedTurn: undefined },
+      createModelClient(config),
+      { ...state, events: [], unfinishedTurn: undefined },
       options,
     );
   }
@@ -346,6 +386,7 @@ export class Kiln {
       startupWarnings: tree.depth === 0 ? [...config.warnings, ...skillWarnings] : [],
       connectTools: Object.keys(config.mcpServers).length === 0 ? undefined : () => mcp(),
       hooks: hasHooks(config) ? createHookRunner(config.hooks, { cwd: info.cwd, env }) : undefined,
+      journal: tree.depth === 0 ? options.journal : undefined,
       // Compaction aims below the input limit (a model's window includes its output budget).
       contextWindow: modelInfo(
         config.model,

@@ -178,7 +178,12 @@ describe("the agent loop", () => {
   it("ends the turn as interrupted, not failed, when interrupted while the model is still streaming", async () => {
     const { server, kiln, repo } = harness;
     server.setScenario({
-      steps: [{ output: [{ type: "message", text: "a long answer that streams slowly ".repeat(20) }], chunkDelayMs: 50 }],
+      steps: [
+        {
+          output: [{ type: "message", text: "a long answer that streams slowly ".repeat(20) }],
+          chunkDelayMs: 50,
+        },
+      ],
     });
     const thread = kiln.startThread({ cwd: repo.dir, approvalPolicy: "never" });
     let end: { status: string; error?: { code: string } } | undefined;

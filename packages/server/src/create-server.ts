@@ -165,7 +165,9 @@ export function createServer(deps: ServerDeps): KilnServer {
   // (capability tokens), everything else needs a signed-in user like /api/v1.
   const wham = new Hono<AppEnv>();
   wham.use("*", (c, next) =>
-    /^\/(backend-api\/wham|api\/codex)\/sandbox\/(?!templates$)[^/]+/.test(c.req.path) ? next() : deps.auth.requireUser(c, next),
+    /^\/(backend-api\/wham|api\/codex)\/sandbox\/(?!templates$)[^/]+/.test(c.req.path)
+      ? next()
+      : deps.auth.requireUser(c, next),
   );
   wham.route(
     "/",

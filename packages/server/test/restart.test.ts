@@ -316,7 +316,15 @@ describe("kiln serve killed while a task runs", () => {
         steps: [
           { output: [{ type: "exec_command", cmd: "echo ran >> count.txt" }] },
           { output: [{ type: "exec_command", cmd: "sleep 30", yield_time_ms: 60_000 }] },
-          { output: [{ type: "function_call", name: "make_pr", arguments: { title: "Count", body: "Counted once." } }] },
+          {
+            output: [
+              {
+                type: "function_call",
+                name: "make_pr",
+                arguments: { title: "Count", body: "Counted once." },
+              },
+            ],
+          },
           { output: [{ type: "message", text: "Carried on." }] },
         ],
       });
@@ -324,10 +332,16 @@ describe("kiln serve killed while a task runs", () => {
       const first = await serve(dataDir);
       const admin = await signIn(first.url, "admin", "admin-password");
       const env = (
-        await callApi(first.url, admin.token, "POST", "/api/v1/environments", { name: "r", repository: repo.dir })
+        await callApi(first.url, admin.token, "POST", "/api/v1/environments", {
+          name: "r",
+          repository: repo.dir,
+        })
       ).body;
       const task = (
-        await callApi(first.url, admin.token, "POST", "/api/v1/tasks", { environmentId: env.id, prompt: "count" })
+        await callApi(first.url, admin.token, "POST", "/api/v1/tasks", {
+          environmentId: env.id,
+          prompt: "count",
+        })
       ).body;
       const threadId = await until(async () => {
         const t = (await callApi(first.url, admin.token, "GET", `/api/v1/tasks/${task.id}`)).body;
@@ -335,7 +349,9 @@ describe("kiln serve killed while a task runs", () => {
       }, "the attempt's thread");
       await readSse(first.url, admin.token, `/api/v1/threads/${threadId}/events`, (f) => {
         const e = f.envelope.event;
-        return e.type === "item/started" && e.item.type === "commandExecution" && e.item.command === "sleep 30";
+        return (
+          e.type === "item/started" && e.item.type === "commandExecution" && e.item.command === "sleep 30"
+        );
       });
       first.child.kill("SIGKILL");
       await first.exited;
@@ -371,7 +387,10 @@ describe("kiln serve killed while a task runs", () => {
         })
       ).body;
       const task = (
-        await callApi(first.url, admin.token, "POST", "/api/v1/tasks", { environmentId: env.id, prompt: "go" })
+        await callApi(first.url, admin.token, "POST", "/api/v1/tasks", {
+          environmentId: env.id,
+          prompt: "go",
+        })
       ).body;
       await until(async () => {
         const t = (await callApi(first.url, admin.token, "GET", `/api/v1/tasks/${task.id}`)).body;

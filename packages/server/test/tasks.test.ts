@@ -225,22 +225,34 @@ describe("tasks", () => {
           { output: [{ type: "apply_patch", patch: fix("return a + b;") }] },
         ],
       });
-      const created = (await t.call(alice, "POST", "/api/v1/tasks", { environmentId: env.id, prompt: "fix add" })).body;
+      const created = (
+        await t.call(alice, "POST", "/api/v1/tasks", { environmentId: env.id, prompt: "fix add" })
+      ).body;
       const task = await waitForTask(alice, created.id);
       const attempt = task.attempts[0];
-      const published = await t.call(alice, "POST", `/api/v1/tasks/${task.id}/attempts/${attempt.id}/publish`, {});
+      const published = await t.call(
+        alice,
+        "POST",
+        `/api/v1/tasks/${task.id}/attempts/${attempt.id}/publish`,
+        {},
+      );
       expect(published.status).toBe(200);
       expect(published.body).toMatchObject({
         branch: `kiln/${task.id}-1`,
         pullRequest: { number: 1, url: expect.any(String) },
       });
-      const message = (await run("git", ["log", "-1", "--format=%B", published.body.branch], { cwd: bare })).stdout;
+      const message = (await run("git", ["log", "-1", "--format=%B", published.body.branch], { cwd: bare }))
+        .stdout;
       expect(message.trim()).toBe("Fix add: a + b\n\nFixes add (a + b).");
-      expect(forge.pulls).toMatchObject([{ title: "Fix add: a + b", head: `kiln/${task.id}-1`, base: "main" }]);
+      expect(forge.pulls).toMatchObject([
+        { title: "Fix add: a + b", head: `kiln/${task.id}-1`, base: "main" },
+      ]);
       const again = await t.call(alice, "POST", `/api/v1/tasks/${task.id}/attempts/0/publish`);
       expect(again.body.pullRequest.number).toBe(1);
       expect(forge.pulls).toHaveLength(1);
-      expect((await t.call(alice, "GET", `/api/v1/tasks/${task.id}`)).body.attempts[0].published).toEqual(again.body);
+      expect((await t.call(alice, "GET", `/api/v1/tasks/${task.id}`)).body.attempts[0].published).toEqual(
+        again.body,
+      );
       expect((await t.call(bob, "POST", `/api/v1/tasks/${task.id}/attempts/0/publish`)).status).toBe(404);
     } finally {
       await forge.close();
@@ -248,13 +260,21 @@ describe("tasks", () => {
   });
 
   it("cancels a running task: the attempt is interrupted and the task ends cancelled", async () => {
-    t.model.setScenario({ steps: [{ output: [{ type: "exec_command", cmd: "sleep 30", yield_time_ms: 60_000 }] }] });
-    const created = (await t.call(alice, "POST", "/api/v1/tasks", { environmentId: envId, prompt: "wait" })).body;
-    await waitFor(async () => (await t.call(alice, "GET", `/api/v1/tasks/${created.id}`)).body.status === "running");
+    t.model.setScenario({
+      steps: [{ output: [{ type: "exec_command", cmd: "sleep 30", yield_time_ms: 60_000 }] }],
+    });
+    const created = (await t.call(alice, "POST", "/api/v1/tasks", { environmentId: envId, prompt: "wait" }))
+      .body;
+    await waitFor(
+      async () => (await t.call(alice, "GET", `/api/v1/tasks/${created.id}`)).body.status === "running",
+    );
     const cancelled = await t.call(alice, "POST", `/api/v1/tasks/${created.id}/cancel`);
     expect(cancelled.status).toBe(200);
     const task = await waitForTask(alice, created.id, (s) => s === "cancelled");
-    await waitFor(async () => (await t.call(alice, "GET", `/api/v1/tasks/${created.id}`)).body.attempts[0].status === "cancelled");
+    await waitFor(
+      async () =>
+        (await t.call(alice, "GET", `/api/v1/tasks/${created.id}`)).body.attempts[0].status === "cancelled",
+    );
     expect(task.status).toBe("cancelled");
     expect((await t.call(alice, "POST", `/api/v1/tasks/${created.id}/cancel`)).status).toBe(409);
   });
@@ -323,9 +343,15 @@ describe("environments from host directories", () => {
     const strict = await startTestServer({ workspaceRoots: [scratch] });
     try {
       const carol = await strict.addUser("carol");
-      const inside = await strict.call(carol, "POST", "/api/v1/environments", { name: "ok", repository: bare });
+      const inside = await strict.call(carol, "POST", "/api/v1/environments", {
+        name: "ok",
+        repository: bare,
+      });
       expect(inside.status).toBe(201);
-      const outside = await strict.call(carol, "POST", "/api/v1/environments", { name: "no", repository: repo.dir });
+      const outside = await strict.call(carol, "POST", "/api/v1/environments", {
+        name: "no",
+        repository: repo.dir,
+      });
       expect(outside.status).toBe(403);
       expect(outside.body.error).toMatchObject({ code: "forbidden", details: { field: "repository" } });
       const viaFile = await strict.call(carol, "POST", "/api/v1/environments", {

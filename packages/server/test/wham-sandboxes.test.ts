@@ -22,8 +22,7 @@ let repo: TempGitRepo;
 let scratch: string;
 let envId: string;
 
-const hello = (text: string) =>
-  `*** Begin Patch\n*** Add File: hello.txt\n+${text}\n*** End Patch`;
+const hello = (text: string) => `*** Begin Patch\n*** Add File: hello.txt\n+${text}\n*** End Patch`;
 
 beforeAll(async () => {
   t = await startTestServer();
@@ -76,15 +75,23 @@ describe("the WHAM API", () => {
   it("creates a best-of-2 task from a WHAM request (unknown fields ignored, owner/repo as environment)", async () => {
     t.model.setScenario({
       steps: [
-        { when: { bodyIncludes: "hello from one" }, output: [{ type: "message", text: "Added hello (one)." }] },
-        { when: { bodyIncludes: "hello from two" }, output: [{ type: "message", text: "Added hello (two)." }] },
+        {
+          when: { bodyIncludes: "hello from one" },
+          output: [{ type: "message", text: "Added hello (one)." }],
+        },
+        {
+          when: { bodyIncludes: "hello from two" },
+          output: [{ type: "message", text: "Added hello (two)." }],
+        },
         { output: [{ type: "apply_patch", patch: hello("hello from one") }] },
         { output: [{ type: "apply_patch", patch: hello("hello from two") }] },
       ],
     });
     const created = await whamCall(alice, "POST", "/tasks", {
       new_task: { environment_id: "acme/demo", branch: "main", run_environment_in_qa_mode: false, extra: 1 },
-      input_items: [{ type: "message", role: "user", content: [{ content_type: "text", text: "Add a hello file" }] }],
+      input_items: [
+        { type: "message", role: "user", content: [{ content_type: "text", text: "Add a hello file" }] },
+      ],
       metadata: { best_of_n: 2 },
       unknown_top_level: true,
     });
@@ -99,7 +106,12 @@ describe("the WHAM API", () => {
     expect(() => WhamTaskList.parse(list.body)).not.toThrow();
     expect(list.body.cursor).toBeNull();
     const [item] = list.body.items;
-    expect(item).toMatchObject({ id: taskId, title: "Add a hello file", archived: false, has_unread_turn: false });
+    expect(item).toMatchObject({
+      id: taskId,
+      title: "Add a hello file",
+      archived: false,
+      has_unread_turn: false,
+    });
     expect(typeof item.created_at).toBe("number");
     expect(item.created_at).toBeLessThan(1e11); // seconds, not ms
     const display = item.task_status_display.latest_turn_status_display;
@@ -111,25 +123,46 @@ describe("the WHAM API", () => {
     const details = await whamCall(alice, "GET", `/tasks/${taskId}`);
     expect(() => WhamTaskDetails.parse(details.body)).not.toThrow();
     const current = details.body.current_assistant_turn;
-    expect(details.body.task).toMatchObject({ id: taskId, environment_id: envId, current_turn_id: current.id });
+    expect(details.body.task).toMatchObject({
+      id: taskId,
+      environment_id: envId,
+      current_turn_id: current.id,
+    });
     expect(details.body.current_user_turn).toMatchObject({
       role: "user",
       turn_status: "completed",
-      input_items: [{ type: "message", role: "user", content: [{ content_type: "text", text: "Add a hello file" }] }],
+      input_items: [
+        { type: "message", role: "user", content: [{ content_type: "text", text: "Add a hello file" }] },
+      ],
     });
-    expect(current).toMatchObject({ role: "assistant", turn_status: "completed", attempt_placement: 0, error: null });
+    expect(current).toMatchObject({
+      role: "assistant",
+      turn_status: "completed",
+      attempt_placement: 0,
+      error: null,
+    });
     expect(current.sibling_turn_ids).toEqual([display.sibling_turn_ids[0]]);
     const pr = current.output_items.find((o: { type: string }) => o.type === "pr");
     expect(pr.output_diff.diff).toMatch(/^diff --git a\/hello.txt b\/hello.txt\nnew file mode 100644\n/);
     expect(current.output_items[0]).toMatchObject({ type: "message", role: "assistant" });
-    expect(details.body.current_diff_task_turn.output_items[0]).toEqual({ type: "output_diff", diff: pr.output_diff.diff });
+    expect(details.body.current_diff_task_turn.output_items[0]).toEqual({
+      type: "output_diff",
+      diff: pr.output_diff.diff,
+    });
 
     const siblings = await whamCall(alice, "GET", `/tasks/${taskId}/turns/${current.id}/sibling_turns`);
     expect(() => WhamSiblingTurns.parse(siblings.body)).not.toThrow();
     expect(siblings.body.sibling_turns).toHaveLength(1);
     const [other] = siblings.body.sibling_turns;
-    expect(other).toMatchObject({ id: current.sibling_turn_ids[0], attempt_placement: 1, turn_status: "completed" });
-    const diffs = [pr.output_diff.diff, other.output_items.find((o: { type: string }) => o.type === "pr").output_diff.diff];
+    expect(other).toMatchObject({
+      id: current.sibling_turn_ids[0],
+      attempt_placement: 1,
+      turn_status: "completed",
+    });
+    const diffs = [
+      pr.output_diff.diff,
+      other.output_items.find((o: { type: string }) => o.type === "pr").output_diff.diff,
+    ];
     expect(diffs.some((d) => d.includes("+hello from one"))).toBe(true);
     expect(diffs.some((d) => d.includes("+hello from two"))).toBe(true);
 
@@ -150,7 +183,9 @@ describe("the WHAM API", () => {
     const env = await whamCall(alice, "POST", `/tasks/${taskId}/environment`);
     expect(env.status).toBe(200);
     const sandboxId = env.body.sandbox.id;
-    const exec = await whamCall(alice, "POST", `/sandbox/${sandboxId}/exec`, { command: "cat hello.txt; echo oops >&2" });
+    const exec = await whamCall(alice, "POST", `/sandbox/${sandboxId}/exec`, {
+      command: "cat hello.txt; echo oops >&2",
+    });
     expect(exec.body).toMatchObject({ exit_code: 0, stderr: "oops\n" });
     expect(exec.body.stdout).toMatch(/^hello from (one|two)\n$/);
     const status = await whamCall(alice, "GET", `/sandbox/${sandboxId}/status`);
@@ -190,9 +225,13 @@ describe("sandboxes", () => {
     expect(put.status).toBe(200);
     const read = await t.call(alice, "GET", `/api/v1/sandboxes/${first.sandboxId}/files?path=notes/todo.md`);
     expect(read.body).toMatchObject({ type: "file", encoding: "utf-8", content: "- ship it\n" });
-    const escape = await t.call(alice, "GET", `/api/v1/sandboxes/${first.sandboxId}/files?path=../../etc/passwd`);
-    expect(escape.status).toBe(400);
-    expect(escape.body.error.code).toBe("path_escape");
+    const outside = await t.call(
+      alice,
+      "GET",
+      `/api/v1/sandboxes/${first.sandboxId}/files?path=../../etc/passwd`,
+    );
+    expect(outside.status).toBe(400);
+    expect(outside.body.error.code).toBe("path_escape");
     expect((await t.call(bob, "GET", `/api/v1/sandboxes/${first.sandboxId}/files?path=`)).status).toBe(404);
   });
 
@@ -201,7 +240,9 @@ describe("sandboxes", () => {
     expect(token).toMatch(/^kiln_sbx_/);
     const asToken = { username: "capability", token };
     expect((await t.call(asToken, "GET", `/api/v1/sandboxes/${first.sandboxId}/status`)).status).toBe(200);
-    const exec = await t.call(asToken, "POST", `/api/v1/sandboxes/${first.sandboxId}/exec`, { command: ["cat", "private.txt"] });
+    const exec = await t.call(asToken, "POST", `/api/v1/sandboxes/${first.sandboxId}/exec`, {
+      command: ["cat", "private.txt"],
+    });
     expect(exec.body).toMatchObject({ exit_code: 0, stdout: "secret-of-first\n" });
     for (const path of [
       `/api/v1/sandboxes/${second.sandboxId}/status`,

@@ -47,6 +47,7 @@ import {
 import { compactHistory, historyTokens, itemTokens } from "./compaction.ts";
 import { createOutputSchemaCheck } from "./output-schema.ts";
 import { runTurnLoop, type TurnOutcome } from "./run-turn.ts";
+import { journaledStep, type StepJournal } from "./step-journal.ts";
 import type { SubAgents } from "./sub-agents.ts";
 import { normalizeInput, toModelContent } from "./user-input.ts";
 
@@ -91,6 +92,8 @@ export interface AgentThreadOptions {
   hooks?: HookRunner | undefined;
   /** Problems found while assembling the thread (e.g. a skill without a description), shown at the first turn. */
   startupWarnings?: string[] | undefined;
+  /** Runs model and tool calls as journaled steps (a durable engine); absent: in-process. */
+  journal?: StepJournal | undefined;
 }
 
 /** Tools that live as long as a connection. */
@@ -116,6 +119,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** JSON Schema the final message must match (the model is asked to fix it, then the turn fails). */
   outputSchema?: Record<string, unknown>;
+  /** The new turn's id (a durable engine chooses it, so a replay has the same one); default: a new id. */
+  turnId?: string;
 }
 
 /** The output given for a tool call that was running when the process died. */
@@ -242,7 +247,7 @@ export class AgentThread {
       return this.compact(options);
     return this.stream(options, (emit) => {
       this.closeUnfinished(emit);
-      const turnId = newId("turn");
+      const turnId = options.turnId ?? this.newId("turn");
       return this.turn(turnId, emit, options, () => {
         if (this.o.history.length === 0)
           for (const item of this.o.initialContext()) this.record(turnId, item);
@@ -312,6 +317,8 @@ export class AgentThread {
                 unanswered = unanswered.filter((c) => !("call_id" in output) || c.call_id !== output.call_id);
                 this.record(turnId, output);
               },
+              undefined,
+              this.o.journal,
             );
           } catch (error) {
             // Every call keeps an output, or the thread's next request would be rejected.
@@ -360,6 +367,11 @@ export class AgentThread {
     this.running?.abort();
   }
 
+  /** A new id; with a journal, the same one on a replay. */
+  private newId(prefix: "turn" | "item"): string {
+    return this.o.journal?.newId(prefix) ?? newId(prefix);
+  }
+
   /** Kills background commands and closes the rollout. */
   close(): void {
     this.sessions.closeAll();
@@ -385,9 +397,15 @@ export class AgentThread {
     payload: { turnId?: string; finalMessage?: string },
     emit: (event: ThreadEvent) => void,
   ): Promise<void> {
-    if (this.o.hooks === undefined) return;
-    const outcome = await this.o.hooks.run(event, { threadId: this.id, ...payload });
-    for (const message of outcome.warnings) emit({ type: "warning", message });
+    const hooks = this.o.hooks;
+    if (hooks === undefined) return;
+    const run = async (out: (event: ThreadEvent) => void) => {
+      const outcome = await hooks.run(event, { threadId: this.id, ...payload });
+      for (const message of outcome.warnings) out({ type: "warning", message });
+    };
+    // Hooks run commands: under a journal they run once, like tool calls.
+    const journal = this.o.journal;
+    await (journal === undefined ? run(emit) : journaledStep(journal, `hook ${event}`, emit, run));
   }
 
   private userInput(
@@ -397,7 +415,7 @@ export class AgentThread {
   ): void {
     const content = toModelContent(parts, this.o.info.cwd);
     this.record(turnId, { type: "message", role: "user", content });
-    const user: ThreadItem = { id: newId("item"), type: "userMessage", content: parts };
+    const user: ThreadItem = { id: this.newId("item"), type: "userMessage", content: parts };
     emit({ type: "item/started", item: user }, turnId);
     emit({ type: "item/completed", item: user }, turnId);
   }
@@ -530,7 +548,8 @@ export class AgentThread {
                 history: this.o.history,
                 record: (item) => this.record(turnId, item),
                 emit,
-                newItemId: () => newId("item"),
+                newItemId: () => this.newId("item"),
+                journal: this.o.journal,
                 toolContext: (call, sig) => this.toolContext(turnId, call, sig, emit, plan),
                 checkFinal:
                   options.outputSchema === undefined
@@ -641,15 +660,18 @@ export class AgentThread {
       (i) => !(i.type === "message" && (i.role === "developer" || i.role === "system")),
     );
     const openingItems = Math.min(2, opening === -1 ? this.o.history.length : Math.max(opening + 1, 0));
-    const itemId = newId("item");
-    const result = await compactHistory({
-      model: this.o.model,
-      request: this.requestSettings({}),
-      history: this.o.history,
-      openingItems,
-      retry: this.o.retry,
-      signal,
-    });
+    const itemId = this.newId("item");
+    const summarize = () =>
+      compactHistory({
+        model: this.o.model,
+        request: this.requestSettings({}),
+        history: this.o.history,
+        openingItems,
+        retry: this.o.retry,
+        signal,
+      });
+    const journal = this.o.journal;
+    const result = journal === undefined ? await summarize() : await journal.step("compact", summarize);
     this.o.history.splice(0, this.o.history.length, ...result.history);
     this.o.rollout.append("compacted", { turnId, history: result.history });
     this.contextTokens = result.tokensAfter;

@@ -18,10 +18,11 @@ import {
   toErrorInfo,
   type Usage,
 } from "@kiln/protocol";
-import type { ModelClient, ModelRequest } from "../model/model-client.ts";
-import { type RetryOptions, streamWithRetry } from "../model/retry.ts";
+import type { ModelClient, ModelRequest, ModelStreamEvent } from "../model/model-client.ts";
+import { type RetryNotice, type RetryOptions, streamWithRetry } from "../model/retry.ts";
 import { outputItem, runToolCalls, type ToolCallHooks, type ToolSet } from "../tools/run-tool-calls.ts";
 import type { ToolContext } from "../tools/tool.ts";
+import type { StepJournal } from "./step-journal.ts";
 
 /** What a turn needs from its thread. */
 export interface TurnHost {
@@ -53,6 +54,8 @@ export interface TurnHost {
   hooks?: ToolCallHooks | undefined;
   /** The same call failing this many times in a row stops the turn (0 = never). */
   repeatedFailureLimit?: number | undefined;
+  /** Runs each model call and tool call as a journaled step (durable execution); absent: in-process. */
+  journal?: StepJournal | undefined;
 }
 
 /** How often the model is asked to fix a final message that fails `checkFinal`. */
@@ -134,6 +137,7 @@ export async function runTurnLoop(host: TurnHost, signal: AbortSignal): Promise<
           host.record(output);
         },
         host.hooks,
+        host.journal,
       );
       failures.observe(step.calls, outputs);
     }
@@ -170,7 +174,19 @@ async function modelStep(host: TurnHost, signal: AbortSignal): Promise<StepResul
   let usage: Usage | undefined;
   let openMessage: string | undefined;
 
-  for await (const event of streamWithRetry(host.model, request, signal, host.retry)) {
+  // Journaled: the whole response is recorded as one step, then its events are replayed from the
+  // record (live deltas arrive when the call has completed).
+  const journal = host.journal;
+  const events =
+    journal === undefined
+      ? streamWithRetry(host.model, request, signal, host.retry)
+      : await journal.step("model", async () => {
+          const recorded: (ModelStreamEvent | RetryNotice)[] = [];
+          for await (const event of streamWithRetry(host.model, request, signal, host.retry))
+            recorded.push(event);
+          return recorded;
+        });
+  for await (const event of events) {
     switch (event.type) {
       case "text_delta": {
         if (openMessage === undefined) {

@@ -3,8 +3,9 @@
 // group finishes, so the caller can journal it before the next call starts. With hooks, every call
 // whose arguments parsed goes through the user's `pre_tool_use` hooks first (a block becomes the
 // call's output and the tool does not run) and its output through the `post_tool_use` hooks after.
-import type { HistoryItem, HistoryToolCall } from "@kiln/protocol";
+import type { HistoryItem, HistoryToolCall, ThreadEvent } from "@kiln/protocol";
 import { KilnError } from "@kiln/protocol";
+import { INTERRUPTED_STEP_OUTPUT, type StepJournal } from "../agent/step-journal.ts";
 import type { HookRunner } from "../hooks/hook-runner.ts";
 import { type Tool, type ToolContext, ToolError } from "./tool.ts";
 
@@ -31,13 +32,17 @@ interface Prepared {
   mutating: boolean;
 }
 
-/** Runs the calls and reports each output in call order. Errors other than ToolError end the turn. */
+/**
+ * Runs the calls and reports each output in call order. Errors other than ToolError end the turn.
+ * With a journal, each call (hooks included) is one journaled step: a replay returns its output.
+ */
 export async function runToolCalls(
   calls: HistoryToolCall[],
   tools: ToolSet,
   contextFor: (call: HistoryToolCall) => ToolContext,
   onOutput: (output: HistoryItem) => void,
   hooks?: ToolCallHooks,
+  journal?: StepJournal,
 ): Promise<void> {
   const prepared = calls.map((call) => prepare(call, tools));
   let index = 0;
@@ -62,7 +67,8 @@ export async function runToolCalls(
     const settled = await Promise.allSettled(
       group.map((p, i) => {
         const ctx = contexts[i] as ToolContext;
-        return hooks === undefined ? execute(p, ctx) : executeWithHooks(p, ctx, hooks);
+        const run = (c: ToolContext) => (hooks === undefined ? execute(p, c) : executeWithHooks(p, c, hooks));
+        return journal === undefined ? run(ctx) : journaledCall(journal, p, ctx, run);
       }),
     );
     let failure: { reason: unknown } | undefined;
@@ -73,6 +79,50 @@ export async function runToolCalls(
     }
     if (failure !== undefined) throw failure.reason;
   }
+}
+
+/**
+ * One call as a journaled step. Its events and the plan it updated are recorded with its output, so a
+ * replay emits the same events and leaves the same plan as the first run. A mutating call first
+ * journals that it starts: a replay that finds it started but not finished (its process died while it
+ * ran) does not run it again but tells the model, as a single node does after a crash.
+ */
+async function journaledCall(
+  journal: StepJournal,
+  p: Prepared,
+  ctx: ToolContext,
+  run: (ctx: ToolContext) => Promise<string>,
+): Promise<string> {
+  const call = p.call;
+  const name = `${call.name} ${call.call_id}`;
+  let startedNow = true;
+  if (p.mutating) {
+    startedNow = false;
+    await journal.step(`start ${name}`, async () => {
+      startedNow = true;
+      return null;
+    });
+  }
+  const recorded = await journal.step(`tool ${name}`, async () => {
+    if (!startedNow) {
+      const warning: ThreadEvent = {
+        type: "warning",
+        message: `${call.name} call ${call.call_id}: ${INTERRUPTED_STEP_OUTPUT}`,
+      };
+      return {
+        output: INTERRUPTED_STEP_OUTPUT,
+        events: [warning],
+        plan: { itemId: ctx.plan.itemId ?? null, steps: ctx.plan.steps },
+      };
+    }
+    const events: ThreadEvent[] = [];
+    const output = await run({ ...ctx, emit: (event) => events.push(event) });
+    return { output, events, plan: { itemId: ctx.plan.itemId ?? null, steps: ctx.plan.steps } };
+  });
+  ctx.plan.itemId = recorded.plan.itemId ?? undefined;
+  ctx.plan.steps = recorded.plan.steps;
+  for (const event of recorded.events) ctx.emit(event);
+  return recorded.output;
 }
 
 function prepare(call: HistoryToolCall, tools: ToolSet): Prepared {

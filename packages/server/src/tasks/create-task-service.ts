@@ -93,7 +93,9 @@ export function createTaskService(deps: TaskServiceDeps): TaskService & {
   // workspace roots (admins: anywhere when none are configured), so that no user clones another's files.
   async function checkRepository(caller: TaskCaller, repository: string): Promise<void> {
     if (/^(https?|ssh|git):\/\//.test(repository) || /^[\w.-]+@[\w.-]+:/.test(repository)) return;
-    const local = repository.startsWith("file://") ? decodeURIComponent(new URL(repository).pathname) : repository;
+    const local = repository.startsWith("file://")
+      ? decodeURIComponent(new URL(repository).pathname)
+      : repository;
     if (!local.startsWith("/")) {
       throw new KilnError(
         "invalid_request",

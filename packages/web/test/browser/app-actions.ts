@@ -7,7 +7,10 @@ import type { Page } from "playwright-core";
 export async function goTo(page: Page, label: string): Promise<void> {
   const nav = page.getByRole("navigation", { name: "Main" });
   const link = nav.getByRole("link", { name: label, exact: true });
-  if (!(await link.isVisible())) await page.getByRole("button", { name: "Menu" }).click();
+  const menu = page.getByRole("button", { name: "Menu" });
+  // Wide: the link shows once the app has loaded; narrow: the Menu button does, and opens the links.
+  await link.or(menu).first().waitFor();
+  if (!(await link.isVisible())) await menu.click();
   await link.click();
 }
 

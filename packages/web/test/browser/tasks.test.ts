@@ -114,7 +114,8 @@ describe("tasks in the browser", { timeout: 60_000 }, () => {
     await page.getByRole("button", { name: "Side by side" }).click();
     for (const [i, line] of added.entries()) {
       const column = page.getByRole("region", { name: `Attempt ${i + 1}`, exact: true });
-      const diff = column.getByRole("table", { name: /^Changes to add\.mjs/ });
+      // The attempt's Changes, below the file-change card of its activity.
+      const diff = column.getByRole("table", { name: /^Changes to add\.mjs/ }).last();
       await expect.poll(() => changedLines(diff), POLL).toEqual(["-  return a - b;", `+  ${line}`]);
     }
   });

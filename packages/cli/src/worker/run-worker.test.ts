@@ -1,0 +1,104 @@
+// `kiln worker` against a real restate-server (from npm, on loopback) and a real PostgreSQL
+// (KILN_TEST_PG_URL; skipped without it): it serves, registers itself, and stops on its signal.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { type RestateServer, startRestateServer } from "@kiln/durable";
+import { createPostgresTestDatabase, type TestDatabase } from "@kiln/store";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CliIo } from "../exec/run-exec.ts";
+import { parseWorkerArgs, runWorker } from "./run-worker.ts";
+
+const pgUrl = process.env.KILN_TEST_PG_URL || undefined;
+
+function io(argv: string[], home: string) {
+  const stderr = new PassThrough();
+  const stdout = new PassThrough();
+  let err = "";
+  stderr.on("data", (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const cli = {
+    argv,
+    env: { KILN_HOME: home, PATH: process.env.PATH },
+    cwd: home,
+    stdin: process.stdin,
+    stdout: stdout as unknown as NodeJS.WriteStream,
+    stderr: stderr as unknown as NodeJS.WriteStream,
+  } satisfies CliIo;
+  return { cli, stderr: () => err };
+}
+
+describe("kiln worker arguments", () => {
+  it("reads the admin URL, the database, the port and the advertised address", () => {
+    expect(
+      parseWorkerArgs([
+        "--restate-admin",
+        "http://restate:9070",
+        "--db",
+        "postgres://kiln@db/kiln",
+        "--port",
+        "9081",
+        "--host",
+        "0.0.0.0",
+        "--advertise",
+        "http://workers:9080",
+      ]),
+    ).toEqual({
+      restateAdmin: "http://restate:9070",
+      db: "postgres://kiln@db/kiln",
+      port: 9081,
+      host: "0.0.0.0",
+      advertise: "http://workers:9080",
+      register: true,
+    });
+  });
+
+  it("exits 2 and says what is missing when --db is not PostgreSQL", async () => {
+    const { cli, stderr } = io(["--restate-admin", "http://127.0.0.1:9070", "--db", "sqlite:/x.db"], "/tmp");
+    expect(await runWorker(cli)).toBe(2);
+    expect(stderr()).toContain("--db postgres://… is required");
+  });
+});
+
+describe.skipIf(pgUrl === undefined)(
+  `kiln worker with restate-server and PostgreSQL${pgUrl === undefined ? " — SKIPPED: KILN_TEST_PG_URL is not set" : ""}`,
+  () => {
+    let db: TestDatabase;
+    let restate: RestateServer;
+    let home: string;
+    beforeAll(async () => {
+      db = await createPostgresTestDatabase(pgUrl ?? "");
+      home = await mkdtemp(join(tmpdir(), "kiln-worker-"));
+      restate = await startRestateServer({ baseDir: home });
+    });
+    afterAll(async () => {
+      await restate?.stop();
+      await db?.drop();
+      await rm(home, { recursive: true, force: true });
+    });
+
+    it("serves the thread object, registers it with Restate, and stops when told to", async () => {
+      const { cli, stderr } = io(["--restate-admin", restate.adminUrl, "--db", db.url, "--port", "0"], home);
+      const stop = new AbortController();
+      const exit = runWorker(cli, stop.signal);
+      const deadline = Date.now() + 15_000;
+      while (!stderr().includes("registered")) {
+        if (Date.now() > deadline) throw new Error(`the worker did not register: ${stderr()}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      const services = (await (await fetch(`${restate.adminUrl}/services`)).json()) as {
+        services: { name: string; ty: string; handlers: { name: string }[] }[];
+      };
+      expect(
+        services.services.map((s) => ({ name: s.name, ty: s.ty, handlers: s.handlers.map((h) => h.name) })),
+      ).toEqual([{ name: "KilnThread", ty: "VirtualObject", handlers: ["runTurn"] }]);
+      stop.abort();
+      expect(await exit).toBe(0);
+      expect(stderr()).toMatch(
+        /serving on http:\/\/127\.0\.0\.1:\d+, registered with .* as http:\/\/127\.0\.0\.1:\d+\n.*abort: stopping/,
+      );
+    });
+  },
+);

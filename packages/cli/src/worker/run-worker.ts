@@ -1,0 +1,138 @@
+// `kiln worker`: a node that runs turns for Restate. Sequence: parse options → open the shared store
+// (PostgreSQL) → a Kiln with this machine's configuration ($KILN_HOME/config.toml) → serve the Restate
+// endpoint (the KilnThread virtual object) → register it with Restate's admin API (as --advertise, the
+// address Restate reaches the workers at) → run until SIGINT/SIGTERM (or `signal`), then stop serving
+// and close the store. A turn running when the worker stops is continued by Restate on another worker.
+import { parseArgs } from "node:util";
+import { Kiln } from "@kiln/core";
+import { registerDeployment, startDurableWorker } from "@kiln/durable";
+import { openStore } from "@kiln/store";
+import type { CliIo } from "../exec/run-exec.ts";
+
+const HELP = `Usage: kiln worker --restate-admin URL --db postgres://… [--port 9080] [--host 127.0.0.1] [--advertise URL]
+
+Runs turns for a Kiln cluster on Restate: serves the KilnThread virtual object (one turn at a time per
+thread; each model call and tool call a journaled step) and registers itself with Restate.
+
+  --restate-admin URL  Restate's admin API, e.g. http://restate:9070
+  --db URL             The shared PostgreSQL database (the API nodes' --db)
+  --port N             Port of the Restate endpoint (default 9080; 0 picks a free one)
+  --host ADDR          Address to bind (default 127.0.0.1; 0.0.0.0 in a container)
+  --advertise URL      The address Restate calls workers at (default http://HOST:PORT). With several
+                       workers, give them all one address (a load balancer or Kubernetes Service):
+                       Restate continues a turn at the address it started on.
+  --no-register        Serve only (register the address once, e.g. from a deploy job)
+
+Model settings come from $KILN_HOME/config.toml, as for kiln exec. Workspaces (thread cwd) must be
+on storage every worker sees at the same path (see docs/scale.md).`;
+
+/** Parsed `kiln worker` options. */
+export interface WorkerArgs {
+  restateAdmin: string;
+  db: string;
+  port: number;
+  host: string;
+  advertise: string | undefined;
+  register: boolean;
+}
+
+/** A bad command line (exit 2). */
+export class WorkerUsageError extends Error {}
+
+/** Parses `kiln worker` arguments; `undefined` for --help. */
+export function parseWorkerArgs(argv: string[]): WorkerArgs | undefined {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        "restate-admin": { type: "string" },
+        db: { type: "string" },
+        port: { type: "string" },
+        host: { type: "string" },
+        advertise: { type: "string" },
+        "no-register": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    throw new WorkerUsageError((error as Error).message);
+  }
+  if (values.help === true) return undefined;
+  const admin = values["restate-admin"];
+  if (typeof admin !== "string" || !/^https?:\/\//.test(admin))
+    throw new WorkerUsageError(
+      "--restate-admin URL is required (Restate's admin API, e.g. http://restate:9070)",
+    );
+  const db = values.db;
+  if (typeof db !== "string" || !/^postgres(ql)?:\/\//.test(db))
+    throw new WorkerUsageError(
+      "--db postgres://… is required: workers share the API nodes' PostgreSQL database",
+    );
+  const port = Number(values.port ?? "9080");
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new WorkerUsageError(`--port must be a port number (0–65535), not "${String(values.port)}"`);
+  const advertise = values.advertise;
+  if (advertise !== undefined && (typeof advertise !== "string" || !/^https?:\/\//.test(advertise)))
+    throw new WorkerUsageError(`--advertise must be an http(s) URL, not "${String(advertise)}"`);
+  return {
+    restateAdmin: admin,
+    db,
+    port,
+    host: typeof values.host === "string" ? values.host : "127.0.0.1",
+    advertise,
+    register: values["no-register"] !== true,
+  };
+}
+
+/** Runs a worker until SIGINT/SIGTERM or `signal`; resolves to the exit code. */
+export async function runWorker(io: CliIo, signal?: AbortSignal): Promise<number> {
+  let args: WorkerArgs | undefined;
+  try {
+    args = parseWorkerArgs(io.argv);
+  } catch (error) {
+    if (!(error instanceof WorkerUsageError)) throw error;
+    io.stderr.write(`kiln worker: ${error.message}\n\n${HELP}\n`);
+    return 2;
+  }
+  if (args === undefined) {
+    io.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const say = (line: string) => io.stderr.write(`kiln worker: ${line}\n`);
+  const store = await openStore(args.db);
+  const kiln = new Kiln({ env: io.env, cwd: io.cwd });
+  const worker = await startDurableWorker({ store, kiln, port: args.port, host: args.host }).catch(
+    async (error: unknown) => {
+      await store.close();
+      throw error;
+    },
+  );
+  const advertised = args.advertise ?? worker.url;
+  try {
+    if (args.register) await registerDeployment(args.restateAdmin, advertised, signal);
+  } catch (error) {
+    await worker.close();
+    await store.close();
+    throw error;
+  }
+  say(
+    `serving on ${worker.url}${args.register ? `, registered with ${args.restateAdmin} as ${advertised}` : ""}`,
+  );
+  let onSignal: (name: NodeJS.Signals) => void = () => undefined;
+  const stopped = await new Promise<string>((done) => {
+    onSignal = done;
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    if (signal?.aborted === true) done("abort");
+    signal?.addEventListener("abort", () => done("abort"), { once: true });
+  });
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+  say(`${stopped}: stopping (Restate continues running turns on another worker)`);
+  await worker.close();
+  await store.close();
+  return 0;
+}

@@ -1,0 +1,45 @@
+// An embedder's hook for durable execution (e.g. Restate's `ctx.run`): each model call and each tool
+// call runs through `step`, which records its result the first time and returns the recorded result on
+// a replay without running it again. The events a step emits are part of its result, so a replay emits
+// the same events (same order, same seqs) as the first run. Without a journal a thread runs as before.
+import type { IdPrefix, ThreadEvent } from "@kiln/protocol";
+
+/** Runs side effects once and makes ids replay-stable. */
+export interface StepJournal {
+  /**
+   * Runs `fn` once: its result (JSON) is recorded; on a replay the recorded result is returned and
+   * `fn` is not called. `name` identifies the step in the journal.
+   */
+  step<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** Ids made outside steps (items, approvals): the same on a replay as on the first run. */
+  newId(prefix: IdPrefix): string;
+}
+
+/** What a journaled step records: its value and the events it emitted. */
+export interface JournaledStep<T> {
+  value: T;
+  events: ThreadEvent[];
+}
+
+/**
+ * Runs `fn` as one journaled step, collecting the events it emits; then emits them (recorded or
+ * fresh) through `emit`. Events of a step therefore reach the stream when the step has completed.
+ */
+export async function journaledStep<T>(
+  journal: StepJournal,
+  name: string,
+  emit: (event: ThreadEvent) => void,
+  fn: (emit: (event: ThreadEvent) => void) => Promise<T>,
+): Promise<T> {
+  const recorded = await journal.step<JournaledStep<T>>(name, async () => {
+    const events: ThreadEvent[] = [];
+    const value = await fn((event) => events.push(event));
+    return { value, events };
+  });
+  for (const event of recorded.events) emit(event);
+  return recorded.value;
+}
+
+/** The output of a mutating call that was running when the process running the turn died. */
+export const INTERRUPTED_STEP_OUTPUT =
+  "Error: this tool call was interrupted: the worker running it stopped (killed or crashed) while it ran, so it may have partly run. Check its effects before running it again.";

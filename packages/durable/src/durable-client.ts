@@ -1,0 +1,60 @@
+// What an API node calls: submit a turn to a thread's virtual object through Restate's ingress (the
+// turn id is the idempotency key, so a retried submit does not run the turn twice) and interrupt it
+// (Restate cancels the invocation; the running step is aborted and the turn ends "interrupted").
+import { KilnError } from "@kiln/protocol";
+import { type DurableTurnRequest, THREAD_OBJECT } from "./thread-object.ts";
+
+/** Submits a turn; resolves to Restate's invocation id once Restate has accepted it. */
+export async function submitTurn(
+  ingressUrl: string,
+  threadId: string,
+  request: DurableTurnRequest,
+  signal?: AbortSignal,
+): Promise<string> {
+  const url = new URL(`/${THREAD_OBJECT}/${encodeURIComponent(threadId)}/runTurn/send`, ingressUrl);
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", "idempotency-key": request.turnId },
+    body: JSON.stringify(request),
+    ...(signal === undefined ? {} : { signal }),
+  }).catch((error: unknown) => {
+    throw unreachable("ingress", ingressUrl, error);
+  });
+  if (!response.ok) {
+    throw new KilnError(
+      "internal",
+      `Restate refused turn ${request.turnId} (HTTP ${response.status}: ${(await response.text()).slice(0, 300)})`,
+    );
+  }
+  const body = (await response.json()) as { invocationId?: unknown };
+  if (typeof body.invocationId !== "string")
+    throw new KilnError("internal", "Restate accepted the turn without an invocation id");
+  return body.invocationId;
+}
+
+/** Interrupts a running turn by cancelling its invocation (admin API). */
+export async function interruptTurn(
+  adminUrl: string,
+  invocationId: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const url = new URL(`/invocations/${encodeURIComponent(invocationId)}/cancel`, adminUrl);
+  const response = await fetch(url, { method: "PATCH", ...(signal === undefined ? {} : { signal }) }).catch(
+    (error: unknown) => {
+      throw unreachable("admin API", adminUrl, error);
+    },
+  );
+  if (!response.ok && response.status !== 404) {
+    throw new KilnError(
+      "internal",
+      `Restate did not cancel ${invocationId} (HTTP ${response.status}: ${(await response.text()).slice(0, 300)})`,
+    );
+  }
+}
+
+function unreachable(what: string, url: string, error: unknown): KilnError {
+  return new KilnError(
+    "internal",
+    `cannot reach Restate's ${what} at ${url}: ${error instanceof Error ? error.message : String(error)}. Is restate-server running?`,
+  );
+}
