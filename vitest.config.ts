@@ -14,8 +14,6 @@ const markdownAsText = {
 
 export default defineConfig({
   plugins: [markdownAsText],
-  // The web app's components (packages/web) are TSX with React's automatic runtime.
-  esbuild: { jsx: "automatic" },
   resolve: {
     alias: {
       "@kiln/protocol": pkg("protocol"),

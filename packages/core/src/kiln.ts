@@ -74,12 +74,21 @@ export interface ThreadOptions {
   onApproval?: ApprovalCallback;
   /** Runs model and tool calls as journaled steps (a durable engine such as Restate). */
   journal?: StepJournal;
+  /** Instructions of the embedding program, added to the developer message of the thread's context. */
+  developerInstructions?: string;
 }
 
 /** Options when continuing a thread. */
 export type ResumeOptions = Pick<
   ThreadOptions,
-  "onApproval" | "model" | "tools" | "sandbox" | "approvalPolicy" | "networkAccess" | "journal"
+  | "onApproval"
+  | "model"
+  | "tools"
+  | "sandbox"
+  | "approvalPolicy"
+  | "networkAccess"
+  | "journal"
+  | "developerInstructions"
 >;
 
 /** A thread's state kept by an embedder instead of a rollout file (see `Kiln.openThread`). */
@@ -372,6 +381,9 @@ export class Kiln {
           approvalPolicy: info.approvalPolicy,
           projectDocMaxBytes: config.projectDocMaxBytes,
           skills,
+          ...(options.developerInstructions === undefined
+            ? {}
+            : { developerInstructions: options.developerInstructions }),
         }),
       sandbox,
       sandboxPolicy: { mode: info.sandbox, writableRoots, networkAccess },

@@ -54,6 +54,7 @@ for (const [name, load] of [
 
 describe.skipIf(postgresAdminUrl === undefined)(postgresSuiteTitle("the route suites"), () => {
   it("opened every suite's store on PostgreSQL, and none elsewhere", () => {
-    expect(storesOpened).toEqual({ postgres: 7, other: 0 });
+    // Seven suites, and tasks.test.ts opens a second server (workspace roots).
+    expect(storesOpened).toEqual({ postgres: 8, other: 0 });
   });
 });

@@ -157,6 +157,10 @@ describe("tasks", () => {
       expect(await raw.text()).toBe(attempt.diff);
     }
     expect((await t.call(bob, "GET", `/api/v1/tasks/${task.id}`)).status).toBe(404);
+    // The task's instructions reach the model as developer text; the user's message is the prompt alone.
+    const first = JSON.stringify(t.model.requests.at(-1)?.body);
+    expect(first).toContain("call `make_pr`");
+    expect(task.userTurns[0].input).toEqual([{ type: "text", text: "The test fails: fix add()" }]);
   });
 
   it("prepares the environment once: the second task's events show setup skipped from the cache", async () => {

@@ -27,6 +27,8 @@ export interface InstructionsContext {
   now?: Date;
   /** Skills the model may load with `load_skill` (see `discoverSkills`), listed after AGENTS.md. */
   skills?: readonly Skill[];
+  /** The embedding program's own instructions (e.g. the task service's), last in the developer message. */
+  developerInstructions?: string;
 }
 
 /** The AGENTS.md files that apply to `cwd`, most general first. */
@@ -132,7 +134,9 @@ export function environmentContext(ctx: InstructionsContext): string {
 export function initialContext(ctx: InstructionsContext): HistoryItem[] {
   const agents = agentsText(findAgentsFiles(ctx.cwd, ctx.kilnHome), ctx.cwd, ctx.projectDocMaxBytes);
   const skills = ctx.skills === undefined || ctx.skills.length === 0 ? "" : skillsInstructions(ctx.skills);
-  const developer = [permissionsText(ctx), agents, skills].filter((part) => part !== "").join("\n\n");
+  const developer = [permissionsText(ctx), agents, skills, ctx.developerInstructions ?? ""]
+    .filter((part) => part !== "")
+    .join("\n\n");
   return [
     { type: "message", role: "developer", content: [{ type: "input_text", text: developer }] },
     { type: "message", role: "user", content: [{ type: "input_text", text: environmentContext(ctx) }] },

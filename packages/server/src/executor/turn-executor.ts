@@ -40,6 +40,8 @@ export interface ThreadExtras {
   workspace?: string;
   networkAccess?: boolean;
   tools?: DynamicToolDefinition[];
+  /** Added to the thread's developer instructions. */
+  developerInstructions?: string;
 }
 
 /** Gives a thread that is loaded again (resume, next turn) the same network and tools it was made with. */
@@ -82,6 +84,7 @@ export class TurnExecutor {
       cwd,
       ...(extras.networkAccess === undefined ? {} : { networkAccess: extras.networkAccess }),
       ...(extras.tools === undefined ? {} : { tools: extras.tools }),
+      ...(extras.developerInstructions === undefined ? {} : { developerInstructions: extras.developerInstructions }),
       ...(request.model === undefined ? {} : { model: request.model }),
       ...(request.sandbox === undefined ? {} : { sandbox: request.sandbox }),
       ...(request.approvalPolicy === undefined ? {} : { approvalPolicy: request.approvalPolicy }),
@@ -315,6 +318,9 @@ export class TurnExecutor {
         onApproval: approve,
         ...(extras.networkAccess === undefined ? {} : { networkAccess: extras.networkAccess }),
         ...(extras.tools === undefined ? {} : { tools: extras.tools }),
+        ...(extras.developerInstructions === undefined
+          ? {}
+          : { developerInstructions: extras.developerInstructions }),
       });
       const handle = await this.open(thread.userId, agent).catch((error: unknown) => {
         agent.close();

@@ -59,9 +59,12 @@ export interface TaskRunnerDeps {
   now: () => number;
 }
 
-/** Told to the model with every task prompt, so that it hands over a PR title and body. */
-const TASK_NOTE =
-  "(Kiln task: make the change in this repository's working tree; do not commit. When the work is complete and checked, call `make_pr` with a pull request title and body.)";
+/** The developer instructions of every attempt's thread: how a task's work is handed over. */
+const TASK_INSTRUCTIONS = `# Kiln task
+You work on a task in this repository's working tree, on your own: nobody answers questions while you work.
+Make the change in the working tree and do not commit (.git is read-only); Kiln turns your changes into a diff.
+Check your work (run the tests when the repository has them). When the work is complete, call \`make_pr\`
+with a pull request title and body, then answer with a short summary of what you did.`;
 
 type TurnEnd = Extract<ThreadEvent, { type: "turn/completed" }>;
 
@@ -316,7 +319,7 @@ export class TaskRunner {
     try {
       const turnId = await executor.startTurn(
         { userId: task.userId, threadId },
-        { input: [...input, { type: "text", text: TASK_NOTE }] },
+        { input },
       );
       const at = now();
       const run: StoredAssistantTurn = {
@@ -514,6 +517,7 @@ export class TaskRunner {
       workspace,
       networkAccess: env?.network === "on",
       tools: [createMakePrTool((threadId, draft) => this.recordPr(task.id, threadId, draft))],
+      developerInstructions: TASK_INSTRUCTIONS,
     };
   }
 

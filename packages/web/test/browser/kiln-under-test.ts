@@ -72,7 +72,6 @@ export async function startKilnUnderTest(
       OPENAI_API_KEY: "test",
       KILN_ADMIN_PASSWORD: ADMIN.password,
       KILN_LOG_LEVEL: "warn",
-      KILN_SHUTDOWN_GRACE_MS: "0",
     };
     const spawned = spawn(
       process.execPath,

@@ -53,15 +53,16 @@ describe("tasks in the browser", { timeout: 60_000 }, () => {
     const attempt = page.getByRole("region", { name: "Attempt 1", exact: true });
     await attempt.getByText("Completed", { exact: true }).first().waitFor();
 
-    const unified = page.getByRole("table", { name: "Changes to add.mjs (unified view)" }).last();
-    await unified.waitFor();
-    expect(await changedLines(unified)).toEqual(["-  return a - b;", "+  return a + b;"]);
+    // Two diffs of add.mjs: the file-change card's in the activity, then the attempt's Changes.
+    const unified = attempt.getByRole("table", { name: "Changes to add.mjs (unified view)" });
+    await expect.poll(() => unified.count(), POLL).toBe(2);
+    expect(await changedLines(unified.last())).toEqual(["-  return a - b;", "+  return a + b;"]);
     await page
       .getByRole("group", { name: "Diff layout" })
       .last()
       .getByRole("button", { name: "Split" })
       .click();
-    const split = page.getByRole("table", { name: "Changes to add.mjs (split view)" }).last();
+    const split = attempt.getByRole("table", { name: "Changes to add.mjs (split view)" }).last();
     expect(await changedLines(split)).toEqual(["-  return a - b;", "+  return a + b;"]);
 
     const task = (await suite.kiln.api("GET", `/api/v1/tasks/${taskId}`)).body;
