@@ -84,7 +84,9 @@ export class TurnExecutor {
       cwd,
       ...(extras.networkAccess === undefined ? {} : { networkAccess: extras.networkAccess }),
       ...(extras.tools === undefined ? {} : { tools: extras.tools }),
-      ...(extras.developerInstructions === undefined ? {} : { developerInstructions: extras.developerInstructions }),
+      ...(extras.developerInstructions === undefined
+        ? {}
+        : { developerInstructions: extras.developerInstructions }),
       ...(request.model === undefined ? {} : { model: request.model }),
       ...(request.sandbox === undefined ? {} : { sandbox: request.sandbox }),
       ...(request.approvalPolicy === undefined ? {} : { approvalPolicy: request.approvalPolicy }),

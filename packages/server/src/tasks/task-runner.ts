@@ -317,10 +317,7 @@ export class TaskRunner {
       if (envelope.event.type === "turn/completed") ended.set(envelope.event.turnId, envelope.event);
     });
     try {
-      const turnId = await executor.startTurn(
-        { userId: task.userId, threadId },
-        { input },
-      );
+      const turnId = await executor.startTurn({ userId: task.userId, threadId }, { input });
       const at = now();
       const run: StoredAssistantTurn = {
         id: turnId,
