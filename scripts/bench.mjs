@@ -19,6 +19,8 @@ import { benchServer, spread } from "../bench/server-bench.mjs";
 import { benchStartup } from "../bench/startup-bench.mjs";
 import { stepBreakdown } from "../bench/step-breakdown.mjs";
 import { benchTasks } from "../bench/task-bench.mjs";
+import { benchDurable } from "../packages/durable/bench/restate-bench.mjs";
+import { benchWorkers } from "../packages/durable/bench/workers-bench.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const STEPS = 20;
@@ -59,6 +61,13 @@ const server = await section("server", () =>
 const tasks = await section("tasks", () =>
   benchTasks({ root, cold: COLD_TASKS, cached: CACHED_TASKS, tasks: 2, bestOfN: 4 }),
 );
+// Restate + PostgreSQL (docs/scale.md): needs a PostgreSQL (scripts/pg-test-cluster.sh start).
+const durable = process.env.KILN_TEST_PG_URL
+  ? await section("durable (Restate)", async () => ({
+      steps: await benchDurable({ pgUrl: process.env.KILN_TEST_PG_URL, steps: 10, runs: 2, concurrent: 10 }),
+      workers: await benchWorkers({ pgUrl: process.env.KILN_TEST_PG_URL, concurrent: 10, steps: 5 }),
+    }))
+  : null;
 
 const figures = {
   exec: exec && execFigures(exec),
@@ -80,12 +89,14 @@ console.log(
     ...harnessRows(harness),
     ...serverRows(server),
     ...taskRows(tasks),
+    ...durableRows(durable),
   ]),
 );
 if (figures.exec) console.log(`\n${breakdownText(figures.exec.breakdown, figures.sandbox)}`);
 for (const { name, error } of errors) console.log(`\n${name}: could not run: ${error.stack ?? error}`);
 
 writeJson({ exec, startup, sandbox, server, tasks, figures });
+if (durable) writeFileSync(`${root}test-output/bench-durable.json`, `${JSON.stringify(durable, null, 2)}\n`);
 console.log(
   `\nraw numbers: test-output/bench.json · took ${((performance.now() - began) / 1000).toFixed(0)} s`,
 );
@@ -285,6 +296,30 @@ function serverRows(server) {
 }
 
 /** Rows for the task service (bench/task-bench.mjs): creation → first command, and concurrent attempts. */
+function durableRows(d) {
+  if (!d) {
+    return [
+      sectionRow("7. turns on Restate + PostgreSQL"),
+      figureRow("(skipped)", "—", 'KILN_TEST_PG_URL is not set: eval "$(scripts/pg-test-cluster.sh start)"'),
+    ];
+  }
+  const { steps: s, workers: w } = d;
+  return [
+    sectionRow(`7. turns on Restate + PostgreSQL (restate-server from npm, bwrap), fake model`),
+    figureRow(`${s.steps}-command turn, in-process (median)`, ms(s.inProcessTurnMs)),
+    figureRow(`the same turn on Restate, 1 worker, until turn/completed stored`, ms(s.restateTurnMs)),
+    figureRow("overhead per step via Restate (model + tool steps)", ms(s.overheadPerStepMs)),
+    figureRow(
+      `${w.concurrentTurns} concurrent turns of ${w.commandsPerTurn} commands, 1 kiln worker`,
+      `${w.oneWorker.turnsPerSecond.toFixed(1)} turns/s (${ms(w.oneWorker.wallMs)})`,
+    ),
+    figureRow(
+      "  the same with 2 kiln workers behind one address",
+      `${w.twoWorkers.turnsPerSecond.toFixed(1)} turns/s (${ms(w.twoWorkers.wallMs)})`,
+    ),
+  ];
+}
+
 function taskRows(tasks) {
   if (!tasks) return [];
   const { cold, cached, concurrent: c } = tasks;

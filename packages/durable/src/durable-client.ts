@@ -58,3 +58,53 @@ function unreachable(what: string, url: string, error: unknown): KilnError {
     `cannot reach Restate's ${what} at ${url}: ${error instanceof Error ? error.message : String(error)}. Is restate-server running?`,
   );
 }
+
+/** The engine as an API node uses it (`DurableTurnClient` of @kiln/server). */
+export interface DurableClient {
+  submit(threadId: string, request: DurableTurnRequest, signal?: AbortSignal): Promise<string>;
+  interrupt(threadId: string, invocationId: string | undefined, signal?: AbortSignal): Promise<void>;
+}
+
+/** A client of one Restate cluster (its ingress and admin URLs). */
+export function createDurableClient(urls: { ingressUrl: string; adminUrl: string }): DurableClient {
+  return {
+    submit: (threadId, request, signal) => submitTurn(urls.ingressUrl, threadId, request, signal),
+    async interrupt(threadId, invocationId, signal) {
+      const id = invocationId ?? (await runningInvocation(urls.adminUrl, threadId, signal));
+      if (id === undefined) {
+        throw new KilnError("conflict", `thread ${threadId} has no running turn on Restate`);
+      }
+      await interruptTurn(urls.adminUrl, id, signal);
+    },
+  };
+}
+
+/**
+ * The thread's running `runTurn` invocation, from Restate's SQL introspection (admin `POST /query`):
+ * another API node may have submitted it.
+ */
+export async function runningInvocation(
+  adminUrl: string,
+  threadId: string,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
+  if (!/^[A-Za-z0-9_]+$/.test(threadId)) return undefined;
+  const query = `SELECT id FROM sys_invocation WHERE target_service_name = '${THREAD_OBJECT}' AND target_service_key = '${threadId}' AND target_handler_name = 'runTurn' AND status <> 'completed' ORDER BY created_at DESC LIMIT 1`;
+  const response = await fetch(new URL("/query", adminUrl), {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json" },
+    body: JSON.stringify({ query }),
+    ...(signal === undefined ? {} : { signal }),
+  }).catch((error: unknown) => {
+    throw unreachable("admin API", adminUrl, error);
+  });
+  if (!response.ok) {
+    throw new KilnError(
+      "internal",
+      `Restate's admin API did not list thread ${threadId}'s invocations (HTTP ${response.status}: ${(await response.text()).slice(0, 300)})`,
+    );
+  }
+  const body = (await response.json()) as { rows?: { id?: unknown }[] };
+  const id = body.rows?.[0]?.id;
+  return typeof id === "string" ? id : undefined;
+}

@@ -1,10 +1,23 @@
-export { interruptTurn, submitTurn } from "./durable-client.ts";
+export {
+  createDurableClient,
+  type DurableClient,
+  interruptTurn,
+  runningInvocation,
+  submitTurn,
+} from "./durable-client.ts";
 export {
   type DurableWorker,
   type DurableWorkerOptions,
   registerDeployment,
   startDurableWorker,
 } from "./durable-worker.ts";
+export {
+  createPgEventNotifier,
+  EVENTS_CHANNEL,
+  type PgLiveEvents,
+  type PgLiveEventsOptions,
+  startPgLiveEvents,
+} from "./pg-live-events.ts";
 export { installPromisePolyfill } from "./promise-polyfill.ts";
 export { createRestateJournal, isCancelled } from "./restate-journal.ts";
 export {
@@ -14,7 +27,7 @@ export {
   restateServerBinary,
   startRestateServer,
 } from "./restate-server.ts";
-export { createStoreEventSink, type EventSink } from "./store-event-sink.ts";
+export { createStoreEventSink, type EventNotifier, type EventSink } from "./store-event-sink.ts";
 export {
   createThreadObject,
   DurableTurnRequest,

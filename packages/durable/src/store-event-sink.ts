@@ -13,8 +13,22 @@ export interface EventSink {
   write(envelopes: readonly EventEnvelope[]): Promise<void>;
 }
 
-/** An event sink on the store for one thread of `userId`. */
-export function createStoreEventSink(store: KilnStore, userId: string, threadId: string): EventSink {
+/** Tells API nodes that a thread has new events (PostgreSQL NOTIFY: pg-event-notifier.ts). */
+export interface EventNotifier {
+  notify(change: { userId: string; threadId: string; firstSeq: number; lastSeq: number }): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * An event sink on the store for one thread of `userId`; `notifier` hears of every batch it stored
+ * (a failed notification is only logged by the notifier's owner: followers catch up on the next one).
+ */
+export function createStoreEventSink(
+  store: KilnStore,
+  userId: string,
+  threadId: string,
+  notifier?: EventNotifier,
+): EventSink {
   const scope = { userId, threadId };
   const append = (envelopes: readonly EventEnvelope[]) =>
     store.transaction(async (tx) => {
@@ -42,16 +56,21 @@ export function createStoreEventSink(store: KilnStore, userId: string, threadId:
           "conflict",
           `thread ${threadId}: another worker wrote events at seq ${first.seq}`,
         );
+      return { firstSeq: first.seq, lastSeq: written[written.length - 1]?.seq ?? first.seq };
     });
+  const stored = async (envelopes: readonly EventEnvelope[]) => {
+    const range = await append(envelopes);
+    if (range !== undefined) await notifier?.notify({ userId, threadId, ...range }).catch(() => undefined);
+  };
   return {
     async write(envelopes) {
       if (envelopes.length === 0) return;
       try {
-        await append(envelopes);
+        await stored(envelopes);
       } catch (error) {
         // Another writer stored some of them first: what is left (if anything) follows its events.
         if (!(error instanceof KilnError && error.code === "conflict")) throw error;
-        await append(envelopes);
+        await stored(envelopes);
       }
     },
   };

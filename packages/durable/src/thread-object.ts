@@ -11,6 +11,7 @@ import {
   type HistoryItem,
   InputPart,
   SandboxMode,
+  type ThreadEvent,
   type ThreadInfo,
   TurnId,
   type TurnStatus,
@@ -20,7 +21,7 @@ import type { KilnStore } from "@kiln/store";
 import * as restate from "@restatedev/restate-sdk";
 import { z } from "zod";
 import { createRestateJournal } from "./restate-journal.ts";
-import { createStoreEventSink } from "./store-event-sink.ts";
+import { createStoreEventSink, type EventNotifier } from "./store-event-sink.ts";
 
 /** The Restate name of the thread object (ingress: `/KilnThread/{threadId}/runTurn`). */
 export const THREAD_OBJECT = "KilnThread";
@@ -60,6 +61,8 @@ export interface ThreadObjectDeps {
   store: KilnStore;
   /** Assembles threads (configuration, model client, sandbox, tools). */
   kiln: Kiln;
+  /** Tells API nodes of stored events (PostgreSQL NOTIFY); without it they poll. */
+  notifier?: EventNotifier;
 }
 
 /** The thread object, to bind to a Restate endpoint. */
@@ -99,7 +102,7 @@ async function runTurn(
     // Approvals are not wired to awakeables yet: a call that needs one is declined (never asks).
     { journal, approvalPolicy: "never" },
   );
-  const sink = createStoreEventSink(deps.store, request.userId, threadId);
+  const sink = createStoreEventSink(deps.store, request.userId, threadId, deps.notifier);
   let result: DurableTurnResult | undefined;
   let seq = lastSeq;
   let finalResponse = "";
@@ -127,6 +130,7 @@ async function runTurn(
       if (event.type === "item/completed" && event.item.type === "agentMessage" && result === undefined)
         finalResponse = event.item.text;
       await sink.write([envelope]);
+      if (event.type === "turn/completed") await finishTurn(deps, request.userId, threadId, event);
     }
   } finally {
     thread.close();
@@ -136,6 +140,25 @@ async function runTurn(
   ctx.set("history", history);
   ctx.set("lastSeq", seq);
   return { ...result, finalResponse };
+}
+
+/**
+ * Records the turn's end where API nodes list turns (store.turns, the thread's status). Not a step:
+ * both writes are idempotent, and a replay that reaches them again changes nothing.
+ */
+async function finishTurn(
+  deps: ThreadObjectDeps,
+  userId: string,
+  threadId: string,
+  event: Extract<ThreadEvent, { type: "turn/completed" }>,
+): Promise<void> {
+  const now = Date.now();
+  await deps.store.turns.markFinished(event.turnId, {
+    status: event.status,
+    now,
+    ...(event.error === undefined ? {} : { error: event.error }),
+  });
+  await deps.store.threads.setStatus({ userId, threadId }, "idle", now);
 }
 
 /** Makes the thread's settings and its row in the store (once: the step is journaled). */
@@ -151,6 +174,9 @@ async function createThread(
     );
   }
   const info = await ctx.run("create thread", async () => {
+    // An API node made the thread (and its settings) already: the store's row is the thread.
+    const made = await deps.store.threads.get({ userId: request.userId, threadId: ctx.key });
+    if (made !== undefined) return made.info;
     const created = deps.kiln.newThreadInfo({
       id: ctx.key,
       cwd: settings.cwd,
@@ -158,17 +184,14 @@ async function createThread(
       ...(settings.sandbox === undefined ? {} : { sandbox: settings.sandbox }),
       approvalPolicy: "never",
     });
-    const existing = await deps.store.threads.get({ userId: request.userId, threadId: ctx.key });
-    if (existing === undefined) {
-      const title = typeof request.input === "string" ? request.input.slice(0, 80) : "";
-      await deps.store.threads.create({
-        userId: request.userId,
-        info: created,
-        title,
-        status: "idle",
-        now: created.createdAt,
-      });
-    }
+    const title = typeof request.input === "string" ? request.input.slice(0, 80) : "";
+    await deps.store.threads.create({
+      userId: request.userId,
+      info: created,
+      title,
+      status: "idle",
+      now: created.createdAt,
+    });
     return created;
   });
   ctx.set("info", info);

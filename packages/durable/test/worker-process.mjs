@@ -1,8 +1,9 @@
 // A durable worker as its own process, so a test can SIGKILL it mid-turn. Runs the built packages
 // (dist/, made by the test suite's global setup). Argument: JSON {port, dbUrl, kilnHome, modelUrl}.
-// Prints one JSON line {"url": …} once serving.
+// Prints one JSON line {"url": …} once serving. Stored events are announced with PostgreSQL NOTIFY,
+// as `kiln worker` does.
 import { Kiln } from "@kiln/core";
-import { startDurableWorker } from "@kiln/durable";
+import { createPgEventNotifier, startDurableWorker } from "@kiln/durable";
 import { openStore } from "@kiln/store";
 
 const options = JSON.parse(process.argv[2] ?? "{}");
@@ -11,11 +12,13 @@ const kiln = new Kiln({
   env: { KILN_HOME: options.kilnHome, OPENAI_API_KEY: "k", PATH: process.env.PATH },
   overrides: [`openai_base_url="${options.modelUrl}"`, "model_providers.openai.retry_base_delay_ms=10"],
 });
-const worker = await startDurableWorker({ store, kiln, port: options.port });
+const notifier = createPgEventNotifier(options.dbUrl);
+const worker = await startDurableWorker({ store, kiln, notifier, port: options.port });
 process.stdout.write(`${JSON.stringify({ url: worker.url })}\n`);
 process.once("SIGTERM", () => {
   void worker
     .close()
+    .then(() => notifier.close())
     .then(() => store.close())
     .then(() => process.exit(0));
 });

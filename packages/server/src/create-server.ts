@@ -15,9 +15,10 @@ import { Hono } from "hono";
 import type { Logger } from "pino";
 import { type AppEnv, type Auth, errorResponse } from "./auth/index.ts";
 import { EventHub } from "./events/event-hub.ts";
+import type { LiveEventSourceFactory } from "./events/store-relay.ts";
 import type { KilnFactory } from "./executor/kiln-factory.ts";
 import { PendingApprovals } from "./executor/pending-approvals.ts";
-import { TurnExecutor } from "./executor/turn-executor.ts";
+import { InProcessTurnExecutor, type TurnExecutor } from "./executor/turn-executor.ts";
 import { createMetrics, type Metrics } from "./http/metrics.ts";
 import { requestContext } from "./http/request-context.ts";
 import { webApp } from "./http/web-app.ts";
@@ -25,6 +26,7 @@ import { approvalRoutes } from "./routes/approvals.ts";
 import { sseRoutes } from "./routes/events-sse.ts";
 import { wsRoutes } from "./routes/events-ws.ts";
 import { opsRoutes } from "./routes/ops.ts";
+import { promptRoutes } from "./routes/prompts.ts";
 import type { RouteDeps } from "./routes/route-deps.ts";
 import { sandboxRoutes } from "./routes/sandboxes.ts";
 import { taskRoutes } from "./routes/tasks.ts";
@@ -65,12 +67,21 @@ export interface ServerDeps {
   sandboxProvider?: SandboxProvider;
   /** How long an unused sandbox keeps its processes (default 15 min). */
   sandboxIdleTimeoutMs?: number;
+  /** The server's KILN_HOME, for its saved prompts (`GET /prompts`). */
+  kilnHome?: string;
   /** The web app's build (packages/web/dist) to serve at `/`; omitted: no web app. */
   webRoot?: string;
   /** Token limits per user and window (WHAM `GET /usage`). */
   usageLimits?: UsageLimits;
   /** Resource limits of each sandbox, where the kernel allows. */
   sandboxLimits?: { memoryBytes?: number; pids?: number; cpuPercent?: number };
+  /**
+   * Makes the turn executor instead of the in-process one (an API node of a durable engine:
+   * RestateTurnExecutor).
+   */
+  executor?: (parts: { hub: EventHub; approvals: PendingApprovals; metrics: Metrics }) => TurnExecutor;
+  /** Feeds the hub with events other processes store (a durable engine's workers); started at once. */
+  liveEvents?: LiveEventSourceFactory;
 }
 
 /** A running server's parts. */
@@ -93,18 +104,22 @@ export function createServer(deps: ServerDeps): KilnServer {
   const metrics = createMetrics();
   const hub = new EventHub();
   const approvals = new PendingApprovals();
-  const executor = new TurnExecutor({
-    store: deps.store,
-    hub,
-    metrics,
-    logger: deps.logger,
-    now,
-    kiln: deps.kiln,
-    dataDir: deps.dataDir,
-    workspaceRoots: deps.workspaceRoots ?? [],
-    approvals,
-    shutdownGraceMs: deps.shutdownGraceMs ?? 10_000,
-  });
+  const executor =
+    deps.executor?.({ hub, approvals, metrics }) ??
+    new InProcessTurnExecutor({
+      store: deps.store,
+      hub,
+      metrics,
+      logger: deps.logger,
+      now,
+      kiln: deps.kiln,
+      dataDir: deps.dataDir,
+      workspaceRoots: deps.workspaceRoots ?? [],
+      approvals,
+      shutdownGraceMs: deps.shutdownGraceMs ?? 10_000,
+    });
+  const live = deps.liveEvents?.(hub);
+  live?.catch((error: unknown) => deps.logger.error({ err: error }, "the live event source failed to start"));
   const provider = deps.sandboxProvider ?? createSandboxProvider("workspace-write");
   const sandboxes = createSandboxManager({
     provider,
@@ -186,6 +201,7 @@ export function createServer(deps: ServerDeps): KilnServer {
   );
   for (const prefix of WHAM_PREFIXES) app.route(prefix, wham);
 
+  api.route("/", promptRoutes(deps.kilnHome));
   api.route(
     "/",
     taskRoutes({ tasks, logger: deps.logger, keepAliveMs: routeDeps.keepAliveMs, closing: hub.signal }),
@@ -217,6 +233,7 @@ export function createServer(deps: ServerDeps): KilnServer {
     },
     async close() {
       await executor.close();
+      await (await live?.catch(() => undefined))?.close();
       hub.close();
       sandboxes.close();
     },

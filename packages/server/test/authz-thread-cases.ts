@@ -11,6 +11,13 @@ const aliceLogin = { username: "alice", password: "alice-password" };
 
 /** The cases of the auth, user, token, secret, thread, approval and usage routes. */
 export const threadRouteCases: Record<string, Case> = {
+  "GET /api/v1/prompts": {
+    asOtherUser(response) {
+      // The server's saved prompts are shared by its users (names and descriptions, no user data).
+      expect(response.status).toBe(200);
+      expect(Array.isArray(response.body.prompts)).toBe(true);
+    },
+  },
   "POST /api/v1/auth/logout": {
     async asOtherUser(_, { t, alice }) {
       // B's own sign-in ended (the call below used a fresh one); A's goes on.

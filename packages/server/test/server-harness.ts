@@ -139,6 +139,7 @@ export async function startTestServer(
   const server = createServer({
     store,
     kiln,
+    kilnHome,
     auth,
     secrets,
     dataDir,

@@ -3,7 +3,7 @@
 // with `git apply` to the base commit, the environment cache on the second task, follow-ups,
 // cancellation, and scoping.
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -281,6 +281,24 @@ describe("tasks", () => {
     );
     expect(task.status).toBe("cancelled");
     expect((await t.call(alice, "POST", `/api/v1/tasks/${created.id}/cancel`)).status).toBe(409);
+  });
+
+  it("lists the server's saved prompts, and a task prompt starting with /NAME is expanded for the model", async () => {
+    await mkdir(join(t.dataDir, "kiln-home", "prompts"), { recursive: true });
+    await writeFile(
+      join(t.dataDir, "kiln-home", "prompts", "review.md"),
+      "---\ndescription: Review a file\nargument-hint: FILE\n---\nReview $1 for bugs and fix them.\n",
+    );
+    const listed = await t.call(alice, "GET", "/api/v1/prompts");
+    expect(listed.body).toEqual({
+      prompts: [{ name: "review", description: "Review a file", argumentHint: "FILE" }],
+    });
+    t.model.setScenario({ steps: [{ output: [{ type: "message", text: "Reviewed." }] }] });
+    const created = (
+      await t.call(alice, "POST", "/api/v1/tasks", { environmentId: envId, prompt: "/review add.mjs" })
+    ).body;
+    await waitForTask(alice, created.id);
+    expect(JSON.stringify(t.model.requests.at(-1)?.body)).toContain("Review add.mjs for bugs and fix them.");
   });
 
   it("answers bad input with a 4xx naming the field", async () => {

@@ -13,11 +13,15 @@ import {
   createKilnFactory,
   createSecretBox,
   createServer,
+  createStoreRelay,
   createUserSecrets,
   listen,
   loadSecretKey,
   providerKeysOf,
+  RestateTurnExecutor,
+  type ServerDeps,
 } from "@kiln/server";
+import type { KilnStore } from "@kiln/store";
 import { openStore } from "@kiln/store";
 import pino from "pino";
 import type { CliIo } from "../exec/run-exec.ts";
@@ -25,6 +29,7 @@ import { parseServeArgs, type ServeArgs, ServeUsageError } from "./parse-serve-a
 import { prepareServerHome } from "./server-home.ts";
 
 const HELP = `Usage: kiln serve [--port 8787] [--host 127.0.0.1] [--data-dir DIR] [--db URL] [--workspace-root DIR]…
+       kiln serve --engine restate --restate-ingress URL --restate-admin URL --db postgres://… [options]
 
 Runs the Kiln server: the native API at /api/v1 (OpenAPI at /api/v1/openapi.json), SSE and WebSocket
 event streams, /healthz, /readyz and /metrics. Turns run in this process and survive restarts.
@@ -36,6 +41,12 @@ event streams, /healthz, /readyz and /metrics. Turns run in this process and sur
   --db URL              sqlite:/path/kiln.db or postgres://user@host/db (default: DIR/kiln.db)
   --workspace-root DIR  A host directory threads may work in (repeatable); without one, threads get a
                         fresh git workspace in DIR/workspaces (admins may name any directory)
+  --engine restate      An API node: turns run on \`kiln worker\` processes through Restate (needs
+                        --restate-ingress, --restate-admin and a PostgreSQL --db shared with the
+                        workers; events reach every API node by PostgreSQL LISTEN/NOTIFY). Steering,
+                        forks, rollbacks and tasks need a single-node server. See docs/scale.md.
+  --restate-ingress URL Restate's ingress, e.g. http://restate:8080
+  --restate-admin URL   Restate's admin API, e.g. http://restate:9070
 
 Model settings come from $KILN_HOME/config.toml, the same file as kiln exec (linked from
 DIR/kiln-home/config.toml; put a regular file there for a server-only configuration). A user's own
@@ -87,6 +98,7 @@ export async function runServe(io: CliIo): Promise<number> {
   const server = createServer({
     store,
     kiln,
+    kilnHome,
     auth,
     secrets,
     dataDir,
@@ -94,6 +106,7 @@ export async function runServe(io: CliIo): Promise<number> {
     workspaceRoots: args.workspaceRoots,
     ...(webRoot === undefined ? {} : { webRoot }),
     shutdownGraceMs: Number.isFinite(grace) && grace >= 0 ? grace : 10_000,
+    ...(await engineDeps(args, store, kiln, dataDir, logger)),
   });
 
   let http: Awaited<ReturnType<typeof listen>>;
@@ -141,6 +154,44 @@ export async function runServe(io: CliIo): Promise<number> {
   await store.close();
   logger.info({ signal }, "kiln serve stopped");
   return 0;
+}
+
+/**
+ * The executor and live event source of an API node (`--engine restate`), loaded only then: a single
+ * node never loads the Restate client or `pg`'s LISTEN.
+ */
+async function engineDeps(
+  args: ServeArgs,
+  store: KilnStore,
+  kiln: ServerDeps["kiln"],
+  dataDir: string,
+  logger: ServerDeps["logger"],
+): Promise<Pick<ServerDeps, "executor" | "liveEvents">> {
+  const engine = args.engine;
+  if (engine.type === "local") return {};
+  const { createDurableClient, startPgLiveEvents } = await import("@kiln/durable");
+  const db = args.db ?? "";
+  const client = createDurableClient(engine);
+  return {
+    executor: () =>
+      new RestateTurnExecutor({
+        store,
+        kiln,
+        client,
+        dataDir,
+        workspaceRoots: args.workspaceRoots,
+        now: Date.now,
+      }),
+    liveEvents: (hub) =>
+      startPgLiveEvents({
+        url: db,
+        store,
+        relay: createStoreRelay(store, hub),
+        followed: () => hub.subscribedThreads(),
+        onDegraded: (error) =>
+          logger.warn({ err: error }, "PostgreSQL LISTEN is unavailable: polling the followed threads"),
+      }),
+  };
 }
 
 function isLoopback(host: string): boolean {

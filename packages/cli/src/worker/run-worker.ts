@@ -5,7 +5,7 @@
 // and close the store. A turn running when the worker stops is continued by Restate on another worker.
 import { parseArgs } from "node:util";
 import { Kiln } from "@kiln/core";
-import { registerDeployment, startDurableWorker } from "@kiln/durable";
+import { createPgEventNotifier, registerDeployment, startDurableWorker } from "@kiln/durable";
 import { openStore } from "@kiln/store";
 import type { CliIo } from "../exec/run-exec.ts";
 
@@ -104,17 +104,24 @@ export async function runWorker(io: CliIo, signal?: AbortSignal): Promise<number
   const say = (line: string) => io.stderr.write(`kiln worker: ${line}\n`);
   const store = await openStore(args.db);
   const kiln = new Kiln({ env: io.env, cwd: io.cwd });
-  const worker = await startDurableWorker({ store, kiln, port: args.port, host: args.host }).catch(
-    async (error: unknown) => {
-      await store.close();
-      throw error;
-    },
-  );
+  const notifier = createPgEventNotifier(args.db);
+  const worker = await startDurableWorker({
+    store,
+    kiln,
+    notifier,
+    port: args.port,
+    host: args.host,
+  }).catch(async (error: unknown) => {
+    await notifier.close();
+    await store.close();
+    throw error;
+  });
   const advertised = args.advertise ?? worker.url;
   try {
     if (args.register) await registerDeployment(args.restateAdmin, advertised, signal);
   } catch (error) {
     await worker.close();
+    await notifier.close();
     await store.close();
     throw error;
   }
@@ -133,6 +140,7 @@ export async function runWorker(io: CliIo, signal?: AbortSignal): Promise<number
   process.off("SIGTERM", onSignal);
   say(`${stopped}: stopping (Restate continues running turns on another worker)`);
   await worker.close();
+  await notifier.close();
   await store.close();
   return 0;
 }

@@ -151,3 +151,16 @@ export const ThreadItemList = z.object({ items: z.array(ThreadItemEntry) });
 
 /** `?after=SEQ` of the event streams. */
 export const AfterSeq = z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+/** A saved prompt of the server (`$KILN_HOME/prompts/NAME.md`): typed as `/NAME args…` in a prompt. */
+export const SavedPrompt = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  /** What to type after the name, e.g. `FILE=<path>`. */
+  argumentHint: z.string().optional(),
+});
+export type SavedPrompt = z.infer<typeof SavedPrompt>;
+
+/** `GET /prompts`. */
+export const SavedPromptList = z.object({ prompts: z.array(SavedPrompt) });
+export type SavedPromptList = z.infer<typeof SavedPromptList>;

@@ -75,6 +75,16 @@ export class EventHub {
     for (const subscription of [...set]) subscription.listener(batch);
   }
 
+  /** Whether anyone follows the thread (a live source reads the store only for followed threads). */
+  hasSubscribers(threadId: string): boolean {
+    return this.listeners.has(threadId);
+  }
+
+  /** The threads someone follows now. */
+  subscribedThreads(): string[] {
+    return [...this.listeners.keys()];
+  }
+
   /** How many subscriptions are open (for metrics). */
   subscriberCount(): number {
     let n = 0;

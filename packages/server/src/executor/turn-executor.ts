@@ -47,8 +47,40 @@ export interface ThreadExtras {
 /** Gives a thread that is loaded again (resume, next turn) the same network and tools it was made with. */
 export type ThreadExtrasProvider = (thread: StoredThread) => Promise<ThreadExtras | undefined>;
 
-/** The in-process turn executor. */
-export class TurnExecutor {
+/**
+ * The turn-execution port: what the routes and the task runner ask of whatever runs turns. The
+ * single node runs them in this process (InProcessTurnExecutor); a Restate API node submits them to
+ * workers (RestateTurnExecutor, restate-executor.ts).
+ */
+export interface TurnExecutor {
+  /** Registers where loaded threads get their extras from (e.g. the task service's attempt threads). */
+  addExtrasProvider(provider: ThreadExtrasProvider): void;
+  /** How many turns this process runs now. */
+  readonly runningCount: number;
+  /** Creates a thread (and its workspace when no `cwd` is given). */
+  createThread(
+    user: { id: string; role: "admin" | "user" },
+    request: Omit<CreateThreadRequest, "environmentId">,
+    extras?: ThreadExtras,
+  ): Promise<StoredThread>;
+  /** Forks a thread the user owns, at `atTurn` (default: all of it). */
+  fork(scope: ThreadScope, atTurn: number | undefined): Promise<StoredThread>;
+  /** Drops the last `turns` turns from the thread's model history. */
+  rollback(scope: ThreadScope, turns: number): Promise<void>;
+  /** Starts a turn; resolves with its id once it is accepted. A running turn → `conflict`. */
+  startTurn(scope: ThreadScope, request: StartTurnRequest): Promise<string>;
+  /** Adds input to the running turn. */
+  steer(scope: ThreadScope, input: TurnInput): Promise<string>;
+  /** Interrupts the running turn (it ends `interrupted`). */
+  interrupt(scope: ThreadScope): Promise<string>;
+  /** Continues every turn a previous process left unfinished (start-up). */
+  resumeAll(): Promise<void>;
+  /** Stops accepting turns and winds down the running ones. */
+  close(): Promise<void>;
+}
+
+/** The in-process turn executor (single node). */
+export class InProcessTurnExecutor implements TurnExecutor {
   private readonly handles = new Map<string, Promise<ThreadHandle>>();
   private readonly runningThreads = new Set<string>();
   private accepting = true;

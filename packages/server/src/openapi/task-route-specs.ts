@@ -18,6 +18,7 @@ import {
   SandboxStatus,
   SandboxTokenResponse,
   SandboxWriteFileRequest,
+  SavedPromptList,
   Task,
   TaskEventEnvelope,
   TaskList,
@@ -55,6 +56,15 @@ export const taskNamedSchemas = { Environment, Task, TaskEventEnvelope, SandboxR
 
 /** The routes. */
 export const taskRouteSpecs: RouteSpec[] = [
+  route(
+    "get",
+    "/api/v1/prompts",
+    "threads",
+    "The server's saved prompts (start a prompt with /NAME to use one)",
+    {
+      200: ok(SavedPromptList),
+    },
+  ),
   route("get", "/api/v1/environment-templates", "environments", "Built-in environment templates", {
     200: ok(EnvironmentTemplateList),
   }),

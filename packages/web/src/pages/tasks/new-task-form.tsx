@@ -1,7 +1,7 @@
 // A new task: the environment, the branch (default: the environment's), the prompt (a `/name`
 // custom prompt is expanded by the server), how many attempts (1–4), and whether the agent asks
 // before running commands. Ctrl/⌘+Enter submits. The new task opens.
-import type { ApprovalPolicy, Environment } from "@kiln/protocol";
+import { type ApprovalPolicy, type Environment, type SavedPrompt, SavedPromptList } from "@kiln/protocol";
 import { type FormEvent, type KeyboardEvent, useEffect, useId, useState } from "react";
 import { useClient } from "../../app-context.tsx";
 import { ErrorAlert } from "../../components/error-alert.tsx";
@@ -34,6 +34,19 @@ export function NewTaskForm({ environments, autoFocus = false }: NewTaskFormProp
   const [policy, setPolicy] = useState<ApprovalPolicy>("never");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
+  const [saved, setSaved] = useState<SavedPrompt[]>([]);
+
+  // The server's saved prompts, offered while the prompt is a bare `/name…`.
+  useEffect(() => {
+    const abort = new AbortController();
+    client
+      .request("GET", "/prompts", SavedPromptList, { signal: abort.signal })
+      .then((list) => setSaved(list.prompts))
+      .catch(() => undefined);
+    return () => abort.abort();
+  }, [client]);
+  const typed = /^\/([\w-]*)$/.exec(prompt)?.[1];
+  const suggestions = typed === undefined ? [] : saved.filter((p) => p.name.startsWith(typed));
 
   useEffect(() => {
     if (environments === undefined || environments.length === 0) return;
@@ -100,6 +113,19 @@ export function NewTaskForm({ environments, autoFocus = false }: NewTaskFormProp
           aria-describedby={`${id}-hint`}
         />
       </label>
+      {suggestions.length > 0 && (
+        <ul className="prompt-suggestions" aria-label="Saved prompts">
+          {suggestions.map((p) => (
+            <li key={p.name}>
+              <button type="button" className="ghost" onClick={() => setPrompt(`/${p.name} `)}>
+                /{p.name}
+                {p.argumentHint === undefined ? "" : ` ${p.argumentHint}`}
+              </button>
+              {p.description === undefined ? null : <span className="muted"> — {p.description}</span>}
+            </li>
+          ))}
+        </ul>
+      )}
       <div className="form-row">
         <label>
           Environment

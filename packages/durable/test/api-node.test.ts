@@ -1,0 +1,382 @@
+// The scale-out check of issue 7, end to end over HTTP: one API node (`kiln serve --engine restate`,
+// the bundled CLI as a child process), two workers (child processes behind a TCP balancer, as behind
+// a Kubernetes Service), a real restate-server (from npm) and a real PostgreSQL (KILN_TEST_PG_URL),
+// the fake model server, real temp git workspaces and bwrap. Ten scripted turns are started over the
+// API node's HTTP API; one worker is SIGKILLed mid-turn, then restate-server is SIGKILLed and
+// started again. Every turn must complete, no command may run twice, and the API node must stream
+// the events the workers stored (PostgreSQL LISTEN/NOTIFY) with seq resume.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import {
+  freePort,
+  type RestateServer,
+  registerDeployment,
+  runningInvocation,
+  startRestateServer,
+} from "@kiln/durable";
+import type { EventEnvelope } from "@kiln/protocol";
+import { createPostgresTestDatabase, type TestDatabase } from "@kiln/store";
+import {
+  createTempGitRepo,
+  type FakeModelServer,
+  startFakeModelServer,
+  type TempGitRepo,
+} from "@kiln/test-support";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTcpBalancer, type TcpBalancer } from "./tcp-balancer.ts";
+
+const pgUrl = process.env.KILN_TEST_PG_URL || undefined;
+const workerScript = fileURLToPath(new URL("./worker-process.mjs", import.meta.url));
+const kilnBin = fileURLToPath(new URL("../../cli/dist/kiln.js", import.meta.url));
+const PASSWORD = "correct horse battery staple";
+
+describe.skipIf(pgUrl === undefined)(
+  `an API node with two workers on Restate${pgUrl === undefined ? " — SKIPPED: KILN_TEST_PG_URL is not set (scripts/pg-test-cluster.sh start)" : ""}`,
+  () => {
+    let db: TestDatabase;
+    let model: FakeModelServer;
+    let home: string;
+    let restate: RestateServer;
+    let balancer: TcpBalancer;
+    let api: ChildProcess;
+    let apiUrl: string;
+    let token: string;
+    const workers = new Map<number, ChildProcess>();
+    const dirs: string[] = [];
+
+    beforeAll(async () => {
+      db = await createPostgresTestDatabase(pgUrl ?? "");
+      model = await startFakeModelServer({ scenario: { steps: [] } });
+      home = await mkdtemp(join(tmpdir(), "kiln-api-node-home-"));
+      dirs.push(home);
+      await writeFile(
+        join(home, "config.toml"),
+        `openai_base_url = "${model.url}"\n\n[model_providers.openai]\nretry_base_delay_ms = 10\n`,
+      );
+      const restateDir = await mkdtemp(join(tmpdir(), "kiln-restate-"));
+      dirs.push(restateDir);
+      restate = await startRestateServer({ baseDir: restateDir });
+      balancer = await startTcpBalancer([]);
+      await Promise.all([startWorker(), startWorker()]);
+      await registerDeployment(restate.adminUrl, balancer.url);
+      await startApiNode();
+    }, 60_000);
+
+    afterAll(async () => {
+      api?.kill("SIGKILL");
+      for (const child of workers.values()) child.kill("SIGKILL");
+      await balancer?.close();
+      await restate?.stop();
+      await model?.close();
+      await db?.drop();
+      for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+    });
+
+    async function startWorker(): Promise<number> {
+      const port = await freePort();
+      const child = spawn(
+        process.execPath,
+        [workerScript, JSON.stringify({ port, dbUrl: db.url, kilnHome: home, modelUrl: model.url })],
+        { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, RESTATE_LOGGING: "WARN" } },
+      );
+      workers.set(port, child);
+      const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+      await new Promise<string>((resolve, reject) => {
+        lines.once("line", resolve);
+        child.once("exit", (code) => reject(new Error(`worker exited (${code}) before serving`)));
+      });
+      balancer.upstreams.push(port);
+      return port;
+    }
+
+    async function startApiNode(): Promise<void> {
+      const dataDir = await mkdtemp(join(tmpdir(), "kiln-api-node-data-"));
+      dirs.push(dataDir);
+      const port = await freePort();
+      api = spawn(
+        process.execPath,
+        [
+          kilnBin,
+          "serve",
+          "--engine",
+          "restate",
+          "--restate-ingress",
+          restate.ingressUrl,
+          "--restate-admin",
+          restate.adminUrl,
+          "--db",
+          db.url,
+          "--port",
+          String(port),
+          "--data-dir",
+          dataDir,
+        ],
+        {
+          stdio: ["ignore", "ignore", "pipe"],
+          env: {
+            PATH: process.env.PATH,
+            KILN_HOME: home,
+            OPENAI_API_KEY: "k",
+            KILN_ADMIN_PASSWORD: PASSWORD,
+            KILN_LOG_LEVEL: "warn",
+          },
+        },
+      );
+      const lines = createInterface({ input: api.stderr as NodeJS.ReadableStream });
+      apiUrl = await new Promise<string>((resolve, reject) => {
+        lines.on("line", (line) => {
+          const url = /listening on (\S+)/.exec(line)?.[1];
+          if (url !== undefined) resolve(url);
+        });
+        api.once("exit", (code) => reject(new Error(`kiln serve exited (${code}) before listening`)));
+      });
+      const response = await fetch(`${apiUrl}/api/v1/auth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username: "admin", password: PASSWORD }),
+      });
+      expect(response.status).toBe(200);
+      token = ((await response.json()) as { access_token: string }).access_token;
+    }
+
+    async function call<T>(
+      method: string,
+      path: string,
+      body?: unknown,
+    ): Promise<{ status: number; body: T }> {
+      const response = await fetch(`${apiUrl}/api/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: response.status, body: (await response.json()) as T };
+    }
+
+    /** The thread's SSE stream from the API node (after `after`) until `turn/completed` (or 40 s). */
+    async function streamUntilCompleted(threadId: string, after: number): Promise<EventEnvelope[]> {
+      const response = await fetch(`${apiUrl}/api/v1/threads/${threadId}/events`, {
+        headers: { authorization: `Bearer ${token}`, "last-event-id": String(after) },
+        signal: AbortSignal.timeout(40_000),
+      });
+      expect(response.status).toBe(200);
+      const envelopes: EventEnvelope[] = [];
+      const decoder = new TextDecoder();
+      let text = "";
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        text += decoder.decode(chunk, { stream: true });
+        let end = text.indexOf("\n\n");
+        while (end >= 0) {
+          const data = text
+            .slice(0, end)
+            .split("\n")
+            .find((line) => line.startsWith("data: "));
+          text = text.slice(end + 2);
+          end = text.indexOf("\n\n");
+          if (data === undefined) continue;
+          const envelope = JSON.parse(data.slice(6)) as EventEnvelope;
+          envelopes.push(envelope);
+          if (envelope.event.type === "turn/completed") return envelopes;
+        }
+      }
+      return envelopes;
+    }
+
+    async function waitFor(
+      what: string,
+      check: () => boolean | Promise<boolean>,
+      ms = 30_000,
+    ): Promise<void> {
+      const deadline = Date.now() + ms;
+      while (!(await check())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+
+    it("completes 10 turns started over HTTP through a worker SIGKILL and a restate-server SIGKILL, running no command twice, and streams them from PostgreSQL", async () => {
+      const turns: { marker: string; repo: TempGitRepo; threadId: string; turnId: string }[] = [];
+      for (let i = 0; i < 10; i++) {
+        const repo = await createTempGitRepo({ "a.txt": "alpha\n" });
+        dirs.push(repo.dir);
+        const created = await call<{ id: string; status: string }>("POST", "/threads", { cwd: repo.dir });
+        expect(created).toMatchObject({ status: 201, body: { status: "idle" } });
+        turns.push({ marker: `thread-${i}-marker`, repo, threadId: created.body.id, turnId: "" });
+      }
+      model.setScenario({
+        steps: turns.flatMap(({ marker }) => [
+          {
+            when: { bodyIncludes: marker },
+            output: [{ type: "exec_command" as const, cmd: "echo ran >> count.txt" }],
+          },
+          {
+            when: { bodyIncludes: marker },
+            output: [{ type: "message" as const, text: "Counted." }],
+            chunkDelayMs: 100,
+          },
+          // A model call cut off by a kill is made again (it has no side effects): once per kill.
+          { when: { bodyIncludes: marker }, output: [{ type: "message" as const, text: "Counted." }] },
+          { when: { bodyIncludes: marker }, output: [{ type: "message" as const, text: "Counted." }] },
+        ]),
+      });
+      // A follower from before the first turn: every event reaches it live, through NOTIFY.
+      const first = turns[0];
+      if (first === undefined) throw new Error("no turns");
+      const live = streamUntilCompleted(first.threadId, 0);
+      for (const turn of turns) {
+        const started = await call<{ turnId: string; status: string }>(
+          "POST",
+          `/threads/${turn.threadId}/turns`,
+          { input: `count once (${turn.marker})` },
+        );
+        expect(started).toMatchObject({ status: 202, body: { status: "running" } });
+        turn.turnId = started.body.turnId;
+      }
+      // One turn at a time per thread, across API nodes: the store knows the running turn.
+      expect(await call("POST", `/threads/${first.threadId}/turns`, { input: "again" })).toMatchObject({
+        status: 409,
+        body: { error: { code: "conflict" } },
+      });
+
+      /** How many of the turns have not finished (the kills below must land mid-turn). */
+      const unfinished = async () => {
+        let n = 0;
+        for (const turn of turns) {
+          const got = await call<{ turns: { finishedAt?: number }[] }>("GET", `/threads/${turn.threadId}`);
+          if (got.body.turns.some((t) => t.finishedAt === undefined)) n++;
+        }
+        return n;
+      };
+      await waitFor("some turns past their command", () => model.requests.length >= 12);
+      expect(await unfinished()).toBeGreaterThan(0);
+      const [victim] = workers.keys();
+      if (victim === undefined) throw new Error("no worker");
+      workers.get(victim)?.kill("SIGKILL");
+      workers.delete(victim);
+      balancer.upstreams.splice(balancer.upstreams.indexOf(victim), 1);
+      await waitFor("more turns past their command", () => model.requests.length >= 18);
+      expect(await unfinished()).toBeGreaterThan(0);
+      await restate.kill();
+      restate = await restate.restart();
+
+      for (const turn of turns) {
+        await waitFor(`turn ${turn.turnId} to finish`, async () => {
+          const thread = await call<{ status: string; turns: { finishedAt?: number }[] }>(
+            "GET",
+            `/threads/${turn.threadId}`,
+          );
+          return thread.body.status === "idle" && thread.body.turns.every((t) => t.finishedAt !== undefined);
+        });
+        const thread = await call<{ turns: { id: string; status: string; error?: unknown }[] }>(
+          "GET",
+          `/threads/${turn.threadId}`,
+        );
+        expect(thread.body.turns.map((t) => ({ id: t.id, status: t.status, error: t.error }))).toEqual([
+          { id: turn.turnId, status: "completed" },
+        ]);
+        // Resume from seq 2: the backlog comes from the store, in order, up to turn/completed.
+        const resumed = await streamUntilCompleted(turn.threadId, 2);
+        expect(resumed.map((e) => e.seq)).toEqual(resumed.map((_, i) => i + 3));
+        expect(resumed.at(-1)?.event).toMatchObject({ type: "turn/completed", turnId: turn.turnId });
+        const commands = resumed.filter(
+          (e) => e.event.type === "item/completed" && e.event.item.type === "commandExecution",
+        );
+        // A command cut off by a kill is reported to the model, never run again: its side effect
+        // (a line in count.txt) happens at most once, and exactly once when it was not cut off.
+        const count = await readFile(join(turn.repo.dir, "count.txt"), "utf8").catch(() => "");
+        const interrupted = resumed.some(
+          (e) => e.event.type === "warning" && e.event.message.includes("was interrupted"),
+        );
+        expect({ count, interrupted, commands: commands.length }).toEqual(
+          interrupted
+            ? { count: expect.stringMatching(/^(ran\n)?$/), interrupted, commands: expect.any(Number) }
+            : { count: "ran\n", interrupted, commands: 1 },
+        );
+        expect(commands.length).toBeLessThanOrEqual(1);
+      }
+      const streamed = await live;
+      expect(streamed.map((e) => e.seq)).toEqual(streamed.map((_, i) => i + 1));
+      expect(streamed.at(-1)?.event).toMatchObject({
+        type: "turn/completed",
+        turnId: first.turnId,
+        status: "completed",
+      });
+    }, 90_000);
+
+    it("interrupts a running turn over HTTP by cancelling its invocation, which any API node can look up", async () => {
+      const repo = await createTempGitRepo({ "a.txt": "alpha\n" });
+      dirs.push(repo.dir);
+      const thread = await call<{ id: string }>("POST", "/threads", { cwd: repo.dir });
+      model.setScenario({
+        steps: [
+          {
+            output: [
+              { type: "exec_command", cmd: "echo started >> count.txt; sleep 20; echo slept >> count.txt" },
+            ],
+          },
+        ],
+      });
+      const started = await call<{ turnId: string }>("POST", `/threads/${thread.body.id}/turns`, {
+        input: "sleep",
+      });
+      await waitFor("the command to start", async () =>
+        (await readFile(join(repo.dir, "count.txt"), "utf8").catch(() => "")).includes("started"),
+      );
+      expect(await runningInvocation(restate.adminUrl, thread.body.id)).toMatch(/^inv_/);
+      const cancelledAt = Date.now();
+      expect(await call("POST", `/threads/${thread.body.id}/interrupt`)).toEqual({
+        status: 202,
+        body: { threadId: thread.body.id, turnId: started.body.turnId },
+      });
+      const events = await streamUntilCompleted(thread.body.id, 0);
+      expect(Date.now() - cancelledAt).toBeLessThan(5_000);
+      expect(events.at(-1)?.event).toMatchObject({
+        type: "turn/completed",
+        turnId: started.body.turnId,
+        status: "interrupted",
+      });
+      await waitFor("the turn's row to finish", async () => {
+        const got = await call<{ status: string; turns: { status: string }[] }>(
+          "GET",
+          `/threads/${thread.body.id}`,
+        );
+        return got.body.status === "idle" && got.body.turns[0]?.status === "interrupted";
+      });
+      expect(await readFile(join(repo.dir, "count.txt"), "utf8")).toBe("started\n");
+      // The invocation completes just after it stored the turn's end.
+      await waitFor("the invocation to complete", async () => {
+        return (await runningInvocation(restate.adminUrl, thread.body.id)) === undefined;
+      });
+    });
+
+    it("refuses what durable threads cannot do yet with a 400 that says so, and leaves the thread as it was", async () => {
+      const repo = await createTempGitRepo({ "a.txt": "alpha\n" });
+      dirs.push(repo.dir);
+      expect(await call("POST", "/threads", { cwd: repo.dir, approvalPolicy: "on-request" })).toMatchObject({
+        status: 400,
+        body: { error: { code: "invalid_request", message: expect.stringContaining("--engine restate") } },
+      });
+      const thread = await call<{ id: string; info: { approvalPolicy: string } }>("POST", "/threads", {
+        cwd: repo.dir,
+      });
+      expect(thread.body.info.approvalPolicy).toBe("never");
+      for (const [path, body] of [
+        ["steer", { input: "more" }],
+        ["fork", {}],
+        ["rollback", { turns: 1 }],
+      ] as const) {
+        expect(await call("POST", `/threads/${thread.body.id}/${path}`, body)).toMatchObject({
+          status: 400,
+          body: { error: { code: "invalid_request", message: expect.stringContaining("--engine restate") } },
+        });
+      }
+      expect(await call("GET", `/threads/${thread.body.id}`)).toMatchObject({
+        status: 200,
+        body: { status: "idle", turns: [] },
+      });
+    });
+  },
+);

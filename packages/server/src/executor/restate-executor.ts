@@ -1,0 +1,210 @@
+// Runs turns on workers through a durable engine (Restate): the API node's side of the turn-execution
+// port. This process runs no agent loop. Sequence of a turn:
+//   1. `createThread` makes the thread's settings (`Kiln.newThreadInfo`, this node's configuration)
+//      and its row in the store; the worker's thread object reads that row on the thread's first turn.
+//   2. `startTurn` checks the caller owns the thread and that no turn of it is unfinished, records the
+//      turn (store.turns, `running`) and submits it (`client.submit`, the turn id as idempotency key);
+//      the invocation id is kept for `interrupt`.
+//   3. The worker writes the turn's events, the turn's end and the thread's status to the store; the
+//      API nodes stream them from there (a live event source feeds each node's hub).
+// The engine client is injected (the CLI builds it from @kiln/durable), so this package never loads
+// the Restate SDK. Steering, forking and rolling back a durable thread are not supported yet.
+import type { CreateThreadRequest, StartTurnRequest, TurnInput } from "@kiln/protocol";
+import { KilnError, newId } from "@kiln/protocol";
+import type { KilnStore, StoredThread, ThreadScope } from "@kiln/store";
+import type { KilnFactory } from "./kiln-factory.ts";
+import type { ThreadExtras, ThreadExtrasProvider, TurnExecutor } from "./turn-executor.ts";
+import { checkInputPaths, checkWorkspaceCwd, createWorkspace, titleFrom } from "./workspace.ts";
+
+/** What a durable turn is submitted with (the worker's `DurableTurnRequest`). */
+export interface DurableTurnSubmission {
+  userId: string;
+  turnId: string;
+  input: TurnInput;
+  thread: { cwd: string };
+}
+
+/** The engine as an API node uses it (see `createDurableClient` in @kiln/durable). */
+export interface DurableTurnClient {
+  /** Submits a turn to the thread's object; resolves to the engine's invocation id. */
+  submit(threadId: string, request: DurableTurnSubmission, signal?: AbortSignal): Promise<string>;
+  /**
+   * Cancels the thread's running invocation: `invocationId` when this node submitted it, else the
+   * engine looks it up by thread.
+   */
+  interrupt(threadId: string, invocationId: string | undefined, signal?: AbortSignal): Promise<void>;
+}
+
+/** What the Restate executor needs. */
+export interface RestateTurnExecutorDeps {
+  store: KilnStore;
+  kiln: KilnFactory;
+  client: DurableTurnClient;
+  dataDir: string;
+  workspaceRoots: readonly string[];
+  now: () => number;
+}
+
+/** The API node's turn executor: turns run on workers (see the file comment). */
+export class RestateTurnExecutor implements TurnExecutor {
+  private readonly invocations = new Map<string, string>();
+  private accepting = true;
+
+  constructor(private readonly d: RestateTurnExecutorDeps) {}
+
+  /** Extras with tools or network settings cannot travel to a worker: providers are not consulted. */
+  addExtrasProvider(_provider: ThreadExtrasProvider): void {}
+
+  /** Turns run on workers, never here. */
+  get runningCount(): number {
+    return 0;
+  }
+
+  async createThread(
+    user: { id: string; role: "admin" | "user" },
+    request: Omit<CreateThreadRequest, "environmentId">,
+    extras: ThreadExtras = {},
+  ): Promise<StoredThread> {
+    this.checkAccepting();
+    if (extras.tools !== undefined && extras.tools.length > 0) {
+      throw new KilnError(
+        "invalid_request",
+        "threads with server-side tools (tasks) cannot run with --engine restate yet: run them on a single node",
+      );
+    }
+    if (request.approvalPolicy !== undefined && request.approvalPolicy !== "never") {
+      throw new KilnError(
+        "invalid_request",
+        `approval policy "${request.approvalPolicy}" is not supported with --engine restate yet: durable threads run with "never" (a call that needs a person is declined)`,
+        { details: { field: "approvalPolicy" } },
+      );
+    }
+    const cwd =
+      extras.workspace ??
+      (request.cwd === undefined
+        ? await createWorkspace(this.d.dataDir)
+        : await checkWorkspaceCwd(request.cwd, user, this.d.workspaceRoots));
+    const kiln = await this.d.kiln({ userId: user.id });
+    const now = this.d.now();
+    const info = kiln.newThreadInfo({
+      cwd,
+      createdAt: now,
+      ...(request.model === undefined ? {} : { model: request.model }),
+      ...(request.sandbox === undefined ? {} : { sandbox: request.sandbox }),
+      // What the worker runs with (see thread-object.ts in @kiln/durable).
+      approvalPolicy: "never",
+      ...(request.mode === undefined ? {} : { mode: request.mode }),
+    });
+    return this.d.store.threads.create({
+      userId: user.id,
+      info,
+      title: request.title ?? "",
+      status: "idle",
+      now,
+    });
+  }
+
+  async fork(_scope: ThreadScope, _atTurn: number | undefined): Promise<StoredThread> {
+    throw unsupported("forking a thread");
+  }
+
+  async rollback(_scope: ThreadScope, _turns: number): Promise<void> {
+    throw unsupported("rolling back a thread");
+  }
+
+  async startTurn(scope: ThreadScope, request: StartTurnRequest): Promise<string> {
+    this.checkAccepting();
+    if (request.outputSchema !== undefined) throw unsupported("a turn with an output schema");
+    const thread = await this.owned(scope);
+    checkInputPaths(request.input, thread.info.cwd);
+    const running = await this.unfinishedTurn(scope);
+    if (running !== undefined) {
+      throw new KilnError(
+        "conflict",
+        `thread ${scope.threadId} is running turn ${running}: interrupt it (POST …/interrupt) or wait for it to end`,
+      );
+    }
+    const { store, now } = this.d;
+    const turnId = newId("turn");
+    await store.turns.create({ id: turnId, threadId: scope.threadId, status: "running", now: now() });
+    await store.threads.setStatus(scope, "running", now());
+    if (thread.title === "") await store.threads.rename(scope, titleFrom(request.input), now());
+    try {
+      const invocationId = await this.d.client.submit(scope.threadId, {
+        userId: scope.userId,
+        turnId,
+        input: request.input,
+        thread: { cwd: thread.info.cwd },
+      });
+      this.invocations.set(turnId, invocationId);
+    } catch (error) {
+      // Not accepted: the turn never ran, and must not block the thread's next one.
+      await store.turns.markFinished(turnId, {
+        status: "failed",
+        now: now(),
+        error: {
+          code: "internal",
+          message: error instanceof Error ? error.message : String(error),
+          retryable: true,
+        },
+      });
+      await store.threads.setStatus(scope, "idle", now());
+      throw error;
+    }
+    return turnId;
+  }
+
+  async steer(_scope: ThreadScope, _input: TurnInput): Promise<string> {
+    throw unsupported("steering a running turn");
+  }
+
+  async interrupt(scope: ThreadScope): Promise<string> {
+    await this.owned(scope);
+    const turnId = await this.unfinishedTurn(scope);
+    if (turnId === undefined) {
+      throw new KilnError(
+        "conflict",
+        `thread ${scope.threadId} has no running turn: start one (POST …/turns)`,
+      );
+    }
+    await this.d.client.interrupt(scope.threadId, this.invocations.get(turnId));
+    return turnId;
+  }
+
+  /** Nothing to do: the engine continues unfinished turns by itself. */
+  async resumeAll(): Promise<void> {}
+
+  /** Stops accepting turns; the running ones go on on the workers. */
+  async close(): Promise<void> {
+    this.accepting = false;
+  }
+
+  private checkAccepting(): void {
+    if (!this.accepting) {
+      throw new KilnError("conflict", "the server is shutting down: try again in a moment", {
+        retryable: true,
+      });
+    }
+  }
+
+  private async owned(scope: ThreadScope): Promise<StoredThread> {
+    const thread = await this.d.store.threads.get(scope);
+    if (thread === undefined) {
+      throw new KilnError("not_found", `no thread ${scope.threadId}`, { details: { field: "id" } });
+    }
+    return thread;
+  }
+
+  /** The id of the thread's unfinished turn, if any (the store is shared by every API node). */
+  private async unfinishedTurn(scope: ThreadScope): Promise<string | undefined> {
+    const turns = (await this.d.store.turns.listByThread(scope)) ?? [];
+    return turns.findLast((t) => t.finishedAt === undefined)?.id;
+  }
+}
+
+function unsupported(what: string): KilnError {
+  return new KilnError(
+    "invalid_request",
+    `${what} is not supported with --engine restate yet: use a single-node server for it`,
+  );
+}
