@@ -1,7 +1,8 @@
 // What an API node calls: submit a turn to a thread's virtual object through Restate's ingress (the
 // turn id is the idempotency key, so a retried submit does not run the turn twice) and interrupt it
 // (Restate cancels the invocation; the running step is aborted and the turn ends "interrupted").
-import { KilnError } from "@kiln/protocol";
+import { type ApprovalDecisionInput, KilnError } from "@kiln/protocol";
+import { APPROVAL_OBJECT } from "./approval-object.ts";
 import { type DurableTurnRequest, THREAD_OBJECT } from "./thread-object.ts";
 
 /** Submits a turn; resolves to Restate's invocation id once Restate has accepted it. */
@@ -30,6 +31,31 @@ export async function submitTurn(
   if (typeof body.invocationId !== "string")
     throw new KilnError("internal", "Restate accepted the turn without an invocation id");
   return body.invocationId;
+}
+
+/** Answers a pending approval: the approval object wakes the turn waiting on it. */
+export async function decideApproval(
+  ingressUrl: string,
+  approvalId: string,
+  decision: ApprovalDecisionInput,
+  signal?: AbortSignal,
+): Promise<void> {
+  const url = new URL(`/${APPROVAL_OBJECT}/${encodeURIComponent(approvalId)}/decide`, ingressUrl);
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", "idempotency-key": `decide-${approvalId}` },
+    body: JSON.stringify({ decision }),
+    ...(signal === undefined ? {} : { signal }),
+  }).catch((error: unknown) => {
+    throw unreachable("ingress", ingressUrl, error);
+  });
+  if (!response.ok) {
+    throw new KilnError(
+      "internal",
+      `Restate refused the decision on approval ${approvalId} (HTTP ${response.status}: ${(await response.text()).slice(0, 300)})`,
+      { retryable: true },
+    );
+  }
 }
 
 /** Interrupts a running turn by cancelling its invocation (admin API). */
@@ -63,12 +89,15 @@ function unreachable(what: string, url: string, error: unknown): KilnError {
 export interface DurableClient {
   submit(threadId: string, request: DurableTurnRequest, signal?: AbortSignal): Promise<string>;
   interrupt(threadId: string, invocationId: string | undefined, signal?: AbortSignal): Promise<void>;
+  decideApproval(approvalId: string, decision: ApprovalDecisionInput, signal?: AbortSignal): Promise<void>;
 }
 
 /** A client of one Restate cluster (its ingress and admin URLs). */
 export function createDurableClient(urls: { ingressUrl: string; adminUrl: string }): DurableClient {
   return {
     submit: (threadId, request, signal) => submitTurn(urls.ingressUrl, threadId, request, signal),
+    decideApproval: (approvalId, decision, signal) =>
+      decideApproval(urls.ingressUrl, approvalId, decision, signal),
     async interrupt(threadId, invocationId, signal) {
       const id = invocationId ?? (await runningInvocation(urls.adminUrl, threadId, signal));
       if (id === undefined) {

@@ -7,6 +7,7 @@ import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { KilnError } from "@kiln/protocol";
 import * as restate from "@restatedev/restate-sdk";
+import { approvalObject } from "./approval-object.ts";
 import { installPromisePolyfill } from "./promise-polyfill.ts";
 import { createThreadObject, type ThreadObjectDeps } from "./thread-object.ts";
 
@@ -28,7 +29,7 @@ export interface DurableWorker {
 /** Starts serving the thread object. */
 export async function startDurableWorker(options: DurableWorkerOptions): Promise<DurableWorker> {
   installPromisePolyfill();
-  const handler = restate.createEndpointHandler({ services: [createThreadObject(options)] });
+  const handler = restate.createEndpointHandler({ services: [createThreadObject(options), approvalObject] });
   const server = http2.createServer(handler);
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (session) => {

@@ -1,6 +1,8 @@
+export { APPROVAL_OBJECT, approvalObject, awaitApproval } from "./approval-object.ts";
 export {
   createDurableClient,
   type DurableClient,
+  decideApproval,
   interruptTurn,
   runningInvocation,
   submitTurn,

@@ -20,6 +20,7 @@ import {
 import type { KilnStore } from "@kiln/store";
 import * as restate from "@restatedev/restate-sdk";
 import { z } from "zod";
+import { awaitApproval } from "./approval-object.ts";
 import { createRestateJournal } from "./restate-journal.ts";
 import { createStoreEventSink, type EventNotifier } from "./store-event-sink.ts";
 
@@ -95,12 +96,13 @@ async function runTurn(
   const lastSeq = (await ctx.get<number>("lastSeq")) ?? 0;
   const now = await ctx.date.now();
   const controller = new AbortController();
-  const journal = createRestateJournal(ctx, now, () => controller.abort());
+  const onCancel = () => controller.abort();
+  // Approvals wait on awakeables between steps (approval-object.ts): the API node resolves them.
+  const journal = { ...createRestateJournal(ctx, now, onCancel), approval: awaitApproval(ctx, onCancel) };
   const thread = deps.kiln.openThread(
     info,
     { history, lastEventSeq: lastSeq, rollout: memoryRollout() },
-    // Approvals are not wired to awakeables yet: a call that needs one is declined (never asks).
-    { journal, approvalPolicy: "never" },
+    { journal },
   );
   const sink = createStoreEventSink(deps.store, request.userId, threadId, deps.notifier);
   let result: DurableTurnResult | undefined;

@@ -355,14 +355,12 @@ describe.skipIf(pgUrl === undefined)(
     it("refuses what durable threads cannot do yet with a 400 that says so, and leaves the thread as it was", async () => {
       const repo = await createTempGitRepo({ "a.txt": "alpha\n" });
       dirs.push(repo.dir);
-      expect(await call("POST", "/threads", { cwd: repo.dir, approvalPolicy: "on-request" })).toMatchObject({
-        status: 400,
-        body: { error: { code: "invalid_request", message: expect.stringContaining("--engine restate") } },
-      });
+      // Approval policies are supported (durable-approvals.test.ts): the thread keeps the one asked for.
       const thread = await call<{ id: string; info: { approvalPolicy: string } }>("POST", "/threads", {
         cwd: repo.dir,
+        approvalPolicy: "on-request",
       });
-      expect(thread.body.info.approvalPolicy).toBe("never");
+      expect(thread.body.info.approvalPolicy).toBe("on-request");
       for (const [path, body] of [
         ["steer", { input: "more" }],
         ["fork", {}],

@@ -173,9 +173,13 @@ export class AgentThread {
     this.unfinished = options.unfinishedTurn;
     this.mode = options.info.mode;
     this.announcedMode = options.history.length === 0 ? undefined : options.info.mode;
+    // A journal that waits for approvals durably answers them (and makes their ids replay-stable).
+    const journal = options.journal;
+    const durableApproval = journal?.approval?.bind(journal);
     this.gate = new ApprovalGate(
       () => modeApprovalPolicy(this.mode, this.o.approvalPolicy),
-      options.approver,
+      durableApproval ?? options.approver,
+      journal === undefined || durableApproval === undefined ? newId : (prefix) => journal.newId(prefix),
     );
     this.gate.restore(options.events ?? []);
     for (const { event } of options.events ?? []) {

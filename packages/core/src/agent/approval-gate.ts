@@ -7,6 +7,7 @@ import {
   type ApprovalItem,
   type ApprovalPolicy,
   type EventEnvelope,
+  type IdPrefix,
   newId,
   type ThreadEvent,
 } from "@kiln/protocol";
@@ -29,6 +30,8 @@ export class ApprovalGate {
   constructor(
     private readonly policy: () => ApprovalPolicy,
     private readonly approver: Approver | undefined,
+    /** Makes approval ids (a journal's, so a replay asks the same approval). */
+    private readonly makeId: (prefix: IdPrefix) => string = newId,
   ) {}
 
   /** Rebuilds session rules and still-pending approvals from a thread's events. */
@@ -73,7 +76,7 @@ export class ApprovalGate {
     const restored = this.restored.get(request.callId);
     this.restored.delete(request.callId);
     const item: ApprovalItem = restored ?? {
-      id: newId("apr"),
+      id: this.makeId("apr"),
       type: "approval",
       callId: request.callId,
       kind: request.kind,

@@ -3,6 +3,8 @@
 // a replay without running it again. The events a step emits are part of its result, so a replay emits
 // the same events (same order, same seqs) as the first run. Without a journal a thread runs as before.
 import type { IdPrefix, ThreadEvent } from "@kiln/protocol";
+import type { ApprovalDecision } from "../tools/tool.ts";
+import type { PendingApproval } from "./approval-gate.ts";
 
 /** Runs side effects once and makes ids replay-stable. */
 export interface StepJournal {
@@ -13,6 +15,13 @@ export interface StepJournal {
   step<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** Ids made outside steps (items, approvals): the same on a replay as on the first run. */
   newId(prefix: IdPrefix): string;
+  /**
+   * Waits durably for a person's decision (e.g. a Restate awakeable). With it, a tool call that asks
+   * for an approval is stopped at the question inside its step, the approval is asked between steps
+   * through this hook, and the call runs again in a new step with the decision. Without it, approvals
+   * are asked inside the tool's step, as without a journal.
+   */
+  approval?(request: PendingApproval, signal: AbortSignal): Promise<ApprovalDecision>;
 }
 
 /** What a journaled step records: its value and the events it emitted. */

@@ -7,7 +7,13 @@ import type { HistoryItem, HistoryToolCall, ThreadEvent } from "@kiln/protocol";
 import { KilnError } from "@kiln/protocol";
 import { INTERRUPTED_STEP_OUTPUT, type StepJournal } from "../agent/step-journal.ts";
 import type { HookRunner } from "../hooks/hook-runner.ts";
-import { type Tool, type ToolContext, ToolError } from "./tool.ts";
+import {
+  type ApprovalDecision,
+  type ApprovalRequest,
+  type Tool,
+  type ToolContext,
+  ToolError,
+} from "./tool.ts";
 
 /** The tools offered in a turn, by name. */
 export type ToolSet = ReadonlyMap<string, Tool>;
@@ -68,7 +74,10 @@ export async function runToolCalls(
       group.map((p, i) => {
         const ctx = contexts[i] as ToolContext;
         const run = (c: ToolContext) => (hooks === undefined ? execute(p, c) : executeWithHooks(p, c, hooks));
-        return journal === undefined ? run(ctx) : journaledCall(journal, p, ctx, run);
+        if (journal === undefined) return run(ctx);
+        return journal.approval === undefined
+          ? journaledCall(journal, p, ctx, run)
+          : journaledCallWithApprovals(journal, p, ctx, run);
       }),
     );
     let failure: { reason: unknown } | undefined;
@@ -123,6 +132,88 @@ async function journaledCall(
   ctx.plan.steps = recorded.plan.steps;
   for (const event of recorded.events) ctx.emit(event);
   return recorded.output;
+}
+
+/** A call's step stopped at a question it may not wait for inside the step. */
+class ApprovalNeeded extends Error {
+  constructor(readonly request: ApprovalRequest) {
+    super("approval needed");
+  }
+}
+
+/** What one attempt of a call records: its output, or the approval it stopped at. */
+interface Attempt {
+  output: string;
+  approval: ApprovalRequest | null;
+  events: ThreadEvent[];
+  plan: { itemId: string | null; steps: ToolContext["plan"]["steps"] };
+}
+
+/**
+ * One call under a journal that waits for approvals durably (Restate forbids waiting inside a step).
+ * Each attempt is a journaled step (a mutating call journals its start first, as in `journaledCall`):
+ * the tool runs with the decisions known so far; at a question it has no decision for, the step ends
+ * recording the question; the question is asked between steps (`ctx.askApproval` → the gate → the
+ * journal's `approval`), and the next attempt runs with the answer. Tools ask before they act, so an
+ * attempt that stops at a question did nothing; a question asked after the call did something (the
+ * `on-failure` retry outside the sandbox) cannot stop it and is declined, with a warning.
+ */
+async function journaledCallWithApprovals(
+  journal: StepJournal,
+  p: Prepared,
+  ctx: ToolContext,
+  run: (ctx: ToolContext) => Promise<string>,
+): Promise<string> {
+  const call = p.call;
+  const decisions: ApprovalDecision[] = [];
+  for (let attempt = 1; ; attempt++) {
+    const name = `${call.name} ${call.call_id}${attempt === 1 ? "" : ` #${attempt}`}`;
+    let startedNow = true;
+    if (p.mutating) {
+      startedNow = false;
+      await journal.step(`start ${name}`, async () => {
+        startedNow = true;
+        return null;
+      });
+    }
+    const recorded = await journal.step(`tool ${name}`, async (): Promise<Attempt> => {
+      const plan = () => ({ itemId: ctx.plan.itemId ?? null, steps: ctx.plan.steps });
+      if (!startedNow) {
+        const warning: ThreadEvent = {
+          type: "warning",
+          message: `${call.name} call ${call.call_id}: ${INTERRUPTED_STEP_OUTPUT}`,
+        };
+        return { output: INTERRUPTED_STEP_OUTPUT, approval: null, events: [warning], plan: plan() };
+      }
+      const events: ThreadEvent[] = [];
+      let asked = 0;
+      const askApproval = async (request: ApprovalRequest): Promise<ApprovalDecision> => {
+        const known = decisions[asked++];
+        if (known !== undefined) return known;
+        if (events.length === 0) throw new ApprovalNeeded(request);
+        events.push({
+          type: "warning",
+          message: `approval needed for "${request.summary}" after the call had started: a durable thread cannot wait for it there, so it was declined`,
+        });
+        return "denied";
+      };
+      try {
+        const output = await run({ ...ctx, emit: (event) => events.push(event), askApproval });
+        return { output, approval: null, events, plan: plan() };
+      } catch (error) {
+        if (!(error instanceof ApprovalNeeded)) throw error;
+        return { output: "", approval: error.request, events, plan: plan() };
+      }
+    });
+    ctx.plan.itemId = recorded.plan.itemId ?? undefined;
+    ctx.plan.steps = recorded.plan.steps;
+    for (const event of recorded.events) ctx.emit(event);
+    if (recorded.approval === null) return recorded.output;
+    const decision = await ctx.askApproval(recorded.approval);
+    if (decision === "aborted")
+      throw new KilnError("turn_interrupted", "the turn was aborted at an approval");
+    decisions.push(decision);
+  }
 }
 
 function prepare(call: HistoryToolCall, tools: ToolSet): Prepared {

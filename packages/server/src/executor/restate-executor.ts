@@ -7,9 +7,18 @@
 //      the invocation id is kept for `interrupt`.
 //   3. The worker writes the turn's events, the turn's end and the thread's status to the store; the
 //      API nodes stream them from there (a live event source feeds each node's hub).
+//   4. A call that needs a person waits on the worker (an awakeable); its pending `approval` item is
+//      in the store's events, so every API node lists it (`listApprovals`) and answers it
+//      (`respondApproval` → the engine wakes the turn).
 // The engine client is injected (the CLI builds it from @kiln/durable), so this package never loads
 // the Restate SDK. Steering, forking and rolling back a durable thread are not supported yet.
-import type { CreateThreadRequest, StartTurnRequest, TurnInput } from "@kiln/protocol";
+import type {
+  ApprovalDecisionInput,
+  CreateThreadRequest,
+  PendingApprovalResource,
+  StartTurnRequest,
+  TurnInput,
+} from "@kiln/protocol";
 import { KilnError, newId } from "@kiln/protocol";
 import type { KilnStore, StoredThread, ThreadScope } from "@kiln/store";
 import type { KilnFactory } from "./kiln-factory.ts";
@@ -33,6 +42,8 @@ export interface DurableTurnClient {
    * engine looks it up by thread.
    */
   interrupt(threadId: string, invocationId: string | undefined, signal?: AbortSignal): Promise<void>;
+  /** Answers a pending approval: the engine wakes the turn waiting for it. */
+  decideApproval(approvalId: string, decision: ApprovalDecisionInput, signal?: AbortSignal): Promise<void>;
 }
 
 /** What the Restate executor needs. */
@@ -72,13 +83,6 @@ export class RestateTurnExecutor implements TurnExecutor {
         "threads with server-side tools (tasks) cannot run with --engine restate yet: run them on a single node",
       );
     }
-    if (request.approvalPolicy !== undefined && request.approvalPolicy !== "never") {
-      throw new KilnError(
-        "invalid_request",
-        `approval policy "${request.approvalPolicy}" is not supported with --engine restate yet: durable threads run with "never" (a call that needs a person is declined)`,
-        { details: { field: "approvalPolicy" } },
-      );
-    }
     const cwd =
       extras.workspace ??
       (request.cwd === undefined
@@ -91,8 +95,7 @@ export class RestateTurnExecutor implements TurnExecutor {
       createdAt: now,
       ...(request.model === undefined ? {} : { model: request.model }),
       ...(request.sandbox === undefined ? {} : { sandbox: request.sandbox }),
-      // What the worker runs with (see thread-object.ts in @kiln/durable).
-      approvalPolicy: "never",
+      ...(request.approvalPolicy === undefined ? {} : { approvalPolicy: request.approvalPolicy }),
       ...(request.mode === undefined ? {} : { mode: request.mode }),
     });
     return this.d.store.threads.create({
@@ -169,6 +172,61 @@ export class RestateTurnExecutor implements TurnExecutor {
     }
     await this.d.client.interrupt(scope.threadId, this.invocations.get(turnId));
     return turnId;
+  }
+
+  /**
+   * The user's pending approvals, oldest first: `approval` items started and not completed in the
+   * events of their threads' unfinished turns (workers write them to the shared store).
+   */
+  async listApprovals(userId: string): Promise<PendingApprovalResource[]> {
+    const turns = (await this.d.store.turns.listUnfinished()).filter((t) => t.userId === userId);
+    const pending: PendingApprovalResource[] = [];
+    for (const turn of turns) {
+      const scope = { userId, threadId: turn.threadId };
+      const open = new Map<string, PendingApprovalResource>();
+      let after = 0;
+      for (;;) {
+        const page = (await this.d.store.events.listAfter(scope, after, 1000)) ?? [];
+        for (const { event, at } of page) {
+          if (event.type !== "item/started" && event.type !== "item/completed") continue;
+          if (event.item.type !== "approval") continue;
+          if (event.type === "item/completed") open.delete(event.item.id);
+          else
+            open.set(event.item.id, {
+              id: event.item.id,
+              threadId: turn.threadId,
+              turnId: turn.id,
+              askedAt: at,
+              approval: event.item,
+            });
+        }
+        const last = page.at(-1);
+        if (last === undefined || page.length < 1000) break;
+        after = last.seq;
+      }
+      pending.push(...open.values());
+    }
+    return pending.sort((a, b) => a.askedAt - b.askedAt);
+  }
+
+  /** Answers one of the user's pending approvals; another user's (or an unknown) one is `not_found`. */
+  async respondApproval(
+    userId: string,
+    id: string,
+    decision: ApprovalDecisionInput,
+  ): Promise<PendingApprovalResource> {
+    const pending = (await this.listApprovals(userId)).find((a) => a.id === id);
+    if (pending === undefined) {
+      throw new KilnError(
+        "not_found",
+        `no pending approval ${id}: it was answered already, or its turn ended`,
+        {
+          details: { field: "id" },
+        },
+      );
+    }
+    await this.d.client.decideApproval(id, decision);
+    return pending;
   }
 
   /** Nothing to do: the engine continues unfinished turns by itself. */

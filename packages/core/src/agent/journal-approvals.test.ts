@@ -1,0 +1,180 @@
+// Approvals under a step journal whose `approval` hook waits durably (Restate's awakeables): the
+// tool's step stops at the question, the hook is asked between steps, and the call runs again in a
+// new step with the answer. The command runs once, and a command cut off by a crash after its
+// approval is reported to the model, never run again. The journal keeps its records in memory, as
+// a durable engine keeps them in its log; its approvals are recorded there too.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type EventEnvelope, type HistoryItem, type IdPrefix, newId, type ThreadInfo } from "@kiln/protocol";
+import { describe, expect, it } from "vitest";
+import { useKilnHarness } from "../../test/harness.ts";
+import {
+  INTERRUPTED_STEP_OUTPUT,
+  type PendingApproval,
+  type RolloutWriter,
+  type StepJournal,
+} from "../index.ts";
+
+const harness = useKilnHarness();
+
+/** A journal in memory whose approvals are answered by `decide` and recorded like steps. */
+function memoryJournal(decide: (request: PendingApproval) => "approved" | "denied") {
+  const records: { name: string; value: unknown }[] = [];
+  const asked: PendingApproval[] = [];
+  let cursor = 0;
+  let ids = 0;
+  const record = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const recorded = records[cursor];
+    cursor++;
+    if (recorded !== undefined) {
+      expect(recorded.name).toBe(name);
+      return structuredClone(recorded.value) as T;
+    }
+    const value = await fn();
+    records.push({ name, value: structuredClone(value) });
+    return value;
+  };
+  const journal: StepJournal & { replay(keep?: number): void; names(): string[]; asked: PendingApproval[] } =
+    {
+      step: record,
+      approval: (request) =>
+        record(`approval ${request.id}`, async () => {
+          asked.push(request);
+          return decide(request);
+        }),
+      newId(prefix: IdPrefix): string {
+        ids++;
+        return `${prefix}_${String(ids).padStart(26, "0")}`;
+      },
+      replay(keep = records.length) {
+        records.length = keep;
+        cursor = 0;
+        ids = 0;
+      },
+      names: () => records.map((r) => r.name.replace(/call_\w+|apr_\w+/, "…")),
+      asked,
+    };
+  return journal;
+}
+
+const noRollout: RolloutWriter = {
+  path: "memory:",
+  append: () => undefined,
+  sync: () => undefined,
+  close: () => undefined,
+};
+
+async function runOnce(info: ThreadInfo, journal: StepJournal, turnId: string): Promise<EventEnvelope[]> {
+  const history: HistoryItem[] = [];
+  const thread = harness.kiln.openThread(info, { history, lastEventSeq: 0, rollout: noRollout }, { journal });
+  const events: EventEnvelope[] = [];
+  for await (const envelope of thread.runStreamed("count once", { turnId })) events.push(envelope);
+  thread.close();
+  return events;
+}
+
+const approvalEvents = (events: EventEnvelope[]) =>
+  events
+    .map((e) => e.event)
+    .filter((e) => (e.type === "item/started" || e.type === "item/completed") && e.item.type === "approval");
+
+describe("approvals under a journal with an approval hook", () => {
+  it("asks the hook between steps and runs the approved command once, in a new step", async () => {
+    const { server, kiln, repo } = harness;
+    server.setScenario({
+      steps: [
+        { output: [{ type: "exec_command", cmd: "echo ran >> count.txt" }] },
+        { output: [{ type: "message", text: "Counted." }] },
+      ],
+    });
+    const info = kiln.newThreadInfo({ cwd: repo.dir, approvalPolicy: "untrusted" });
+    const journal = memoryJournal(() => "approved");
+    const turnId = newId("turn");
+    const first = await runOnce(info, journal, turnId);
+    expect(journal.names()).toEqual([
+      "model",
+      "start exec_command …",
+      "tool exec_command …",
+      "approval …",
+      "start exec_command … #2",
+      "tool exec_command … #2",
+      "model",
+    ]);
+    const [request] = journal.asked;
+    expect(journal.asked).toEqual([
+      {
+        id: expect.stringMatching(/^apr_/),
+        kind: "command",
+        callId: expect.any(String),
+        summary: "echo ran >> count.txt",
+        escalated: false,
+      },
+    ]);
+    const item = {
+      id: request?.id,
+      type: "approval",
+      callId: request?.callId,
+      kind: "command",
+      summary: "echo ran >> count.txt",
+      escalated: false,
+      decision: "pending",
+    };
+    expect(approvalEvents(first)).toEqual([
+      { type: "item/started", item },
+      { type: "item/completed", item: { ...item, decision: "approved" } },
+    ]);
+    expect(await readFile(join(repo.dir, "count.txt"), "utf8")).toBe("ran\n");
+    expect(first.at(-1)?.event).toMatchObject({ type: "turn/completed", turnId, status: "completed" });
+
+    // A replay asks nothing and runs nothing again: the same events, the same approval id.
+    journal.replay();
+    const replayed = await runOnce(info, journal, turnId);
+    expect(replayed.map(({ at: _, ...rest }) => rest)).toEqual(first.map(({ at: _, ...rest }) => rest));
+    expect(journal.asked).toHaveLength(1);
+    expect(await readFile(join(repo.dir, "count.txt"), "utf8")).toBe("ran\n");
+  });
+
+  it("never runs an approved command again when the process died while it ran", async () => {
+    const { server, kiln, repo } = harness;
+    server.setScenario({
+      steps: [
+        { output: [{ type: "exec_command", cmd: "echo ran >> count.txt" }] },
+        { output: [{ type: "message", text: "Counted." }] },
+        { output: [{ type: "message", text: "I will check count.txt." }] },
+      ],
+    });
+    const info = kiln.newThreadInfo({ cwd: repo.dir, approvalPolicy: "untrusted" });
+    const journal = memoryJournal(() => "approved");
+    const turnId = newId("turn");
+    await runOnce(info, journal, turnId);
+
+    // Died after journaling the approved command's start (record 5) and before its output.
+    journal.replay(5);
+    const replayed = await runOnce(info, journal, turnId);
+    expect(journal.asked).toHaveLength(1);
+    expect(await readFile(join(repo.dir, "count.txt"), "utf8")).toBe("ran\n");
+    const input = harness.requestBody(2).input;
+    expect(input.filter((i) => i.type === "function_call_output").map((i) => i.output)).toEqual([
+      INTERRUPTED_STEP_OUTPUT,
+    ]);
+    expect(replayed.at(-1)?.event).toMatchObject({ type: "turn/completed", turnId, status: "completed" });
+  });
+
+  it("tells the model the user declined, without running the command", async () => {
+    const { server, kiln, repo } = harness;
+    server.setScenario({
+      steps: [
+        { output: [{ type: "exec_command", cmd: "echo ran >> count.txt" }] },
+        { output: [{ type: "message", text: "Understood." }] },
+      ],
+    });
+    const info = kiln.newThreadInfo({ cwd: repo.dir, approvalPolicy: "untrusted" });
+    const journal = memoryJournal(() => "denied");
+    await runOnce(info, journal, newId("turn"));
+    expect(await readFile(join(repo.dir, "count.txt"), "utf8").catch(() => "")).toBe("");
+    const input = harness.requestBody(1).input;
+    expect(input.filter((i) => i.type === "function_call_output").map((i) => i.output)).toEqual([
+      expect.stringContaining("The user declined to run this command."),
+    ]);
+  });
+});
