@@ -91,9 +91,13 @@ describe.skipIf(pgUrl === undefined)(
       const services = (await (await fetch(`${restate.adminUrl}/services`)).json()) as {
         services: { name: string; ty: string; handlers: { name: string }[] }[];
       };
-      expect(
-        services.services.map((s) => ({ name: s.name, ty: s.ty, handlers: s.handlers.map((h) => h.name) })),
-      ).toEqual([{ name: "KilnThread", ty: "VirtualObject", handlers: ["runTurn"] }]);
+      const served = services.services
+        .map((s) => ({ name: s.name, ty: s.ty, handlers: s.handlers.map((h) => h.name).sort() }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+      expect(served).toEqual([
+        { name: "KilnApproval", ty: "VirtualObject", handlers: ["decide", "register"] },
+        { name: "KilnThread", ty: "VirtualObject", handlers: ["runTurn"] },
+      ]);
       stop.abort();
       expect(await exit).toBe(0);
       expect(stderr()).toMatch(
