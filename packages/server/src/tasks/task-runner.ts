@@ -350,28 +350,27 @@ export class TaskRunner {
   ): Promise<void> {
     this.currentRun.set(threadId, run.id);
     const end = await new Promise<TurnEnd | undefined>((resolve) => {
+      // One way out, whichever comes first; it removes every listener it added.
+      const finish = (value: TurnEnd | undefined) => {
+        stop();
+        this.d.hub.signal.removeEventListener("abort", onClose);
+        resolve(value);
+      };
+      const onClose = () => finish(undefined);
       const stop = this.d.hub.subscribe(threadId, (envelope) => {
-        if (envelope.event.type === "turn/completed" && envelope.event.turnId === run.id) {
-          stop();
-          resolve(envelope.event);
-        }
+        if (envelope.event.type === "turn/completed" && envelope.event.turnId === run.id)
+          finish(envelope.event);
       });
       stopSeen?.();
       const early = seen.get(run.id);
       if (early !== undefined) {
-        stop();
-        resolve(early);
+        finish(early);
         return;
       }
+      this.d.hub.signal.addEventListener("abort", onClose, { once: true });
       // Ended before we listened (a previous process, or a fast turn): read it from the store.
       void this.storedEnd(task.userId, threadId, run.id).then((stored) => {
-        if (stored === undefined) return;
-        stop();
-        resolve(stored);
-      });
-      this.d.hub.signal.addEventListener("abort", () => {
-        stop();
-        resolve(undefined);
+        if (stored !== undefined) finish(stored);
       });
     });
     if (end === undefined) return; // shutting down: the next start resumes it
