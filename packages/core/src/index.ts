@@ -14,6 +14,12 @@ export {
   journaledStep,
   type StepJournal,
 } from "./agent/step-journal.ts";
+export type {
+  SubAgentControl,
+  SubAgentHost,
+  SubAgentParent,
+  SubAgentResult,
+} from "./agent/sub-agents.ts";
 export {
   kilnHomeFrom,
   type LoadConfigOptions,
@@ -37,6 +43,7 @@ export { BASE_INSTRUCTIONS, findAgentsFiles, initialContext } from "./instructio
 export {
   type ApprovalCallback,
   builtInTools,
+  type EmbeddedThreadOptions,
   type EmbeddedThreadState,
   Kiln,
   type KilnOptions,

@@ -20,7 +20,12 @@ import type { ConnectedTools } from "./agent/agent-thread.ts";
 import { AgentThread } from "./agent/agent-thread.ts";
 import type { PendingApproval } from "./agent/approval-gate.ts";
 import type { StepJournal } from "./agent/step-journal.ts";
-import { type SubAgentBudget, SubAgents } from "./agent/sub-agents.ts";
+import {
+  type SubAgentBudget,
+  type SubAgentHost,
+  type SubAgentParent,
+  SubAgents,
+} from "./agent/sub-agents.ts";
 import { type LoadConfigOptions, loadConfig, type ResolvedConfig } from "./config/load-config.ts";
 import { createHookRunner } from "./hooks/hook-runner.ts";
 import { BASE_INSTRUCTIONS, initialContext, repositoryRoot } from "./instructions/build-instructions.ts";
@@ -99,6 +104,19 @@ export interface EmbeddedThreadState {
   lastEventSeq: number;
   /** Where the thread journals its lines (an embedder may keep them in memory). */
   rollout: RolloutWriter;
+  /**
+   * Past events the thread rebuilds its session approval rules from (e.g. the completed `approval`
+   * items answered "for the session"); absent: none.
+   */
+  events?: EventEnvelope[];
+}
+
+/** Options of a thread an embedder keeps (see `Kiln.openThread`). */
+export interface EmbeddedThreadOptions extends ResumeOptions {
+  /** Makes the thread's sub-agents (a durable engine's calls to child objects); default: in process. */
+  subAgents?: (parent: SubAgentParent) => SubAgentHost;
+  /** The thread's depth in its tree (0: a root; a durable child learns its depth from its parent). */
+  depth?: number;
 }
 
 interface ThreadState {
@@ -174,7 +192,7 @@ export class Kiln {
    * A thread whose state an embedder keeps (a durable engine keeps the history in its own store and
    * gives a `journal`): nothing is read from or written to `$KILN_HOME/sessions`.
    */
-  openThread(info: ThreadInfo, state: EmbeddedThreadState, options: ResumeOptions = {}): AgentThread {
+  openThread(info: ThreadInfo, state: EmbeddedThreadState, options: EmbeddedThreadOptions = {}): AgentThread {
     const config = this.config(info.cwd, {
       model: options.model ?? info.model,
       sandbox: options.sandbox ?? info.sandbox,
@@ -182,12 +200,22 @@ export class Kiln {
       mode: info.mode,
       ...(options.networkAccess === undefined ? {} : { networkAccess: options.networkAccess }),
     });
+    const budget = {
+      running: 0,
+      maxConcurrent: config.limits.subAgentMaxConcurrent,
+      maxDepth: config.limits.subAgentMaxDepth,
+    };
     return this.assemble(
       info,
       config,
       createModelClient(config),
-      { ...state, events: [], unfinishedTurn: undefined },
+      { ...state, events: state.events ?? [], unfinishedTurn: undefined },
       options,
+      {
+        depth: options.depth ?? 0,
+        budget,
+        ...(options.subAgents === undefined ? {} : { subAgents: options.subAgents }),
+      },
     );
   }
 
@@ -292,7 +320,12 @@ export class Kiln {
     model: ModelClient,
     state: ThreadState,
     options: ResumeOptions,
-    tree: { depth: number; budget: SubAgentBudget; mcp?: () => Promise<ConnectedTools> } = {
+    tree: {
+      depth: number;
+      budget: SubAgentBudget;
+      mcp?: () => Promise<ConnectedTools>;
+      subAgents?: (parent: SubAgentParent) => SubAgentHost;
+    } = {
       depth: 0,
       budget: {
         running: 0,
@@ -324,39 +357,46 @@ export class Kiln {
     if (skills.length > 0) tools.set("load_skill", createLoadSkillTool(skills) as Tool);
     if (tree.depth < tree.budget.maxDepth)
       for (const tool of createSubAgentTools()) tools.set(tool.name, tool);
-    const subAgents = new SubAgents(
-      ({ model: childModel, depth, approvalPolicy }) => {
-        // A child inherits the parent's resolved configuration (never re-read from files a sandboxed
-        // command could have written); only the model may differ.
-        const childConfig: ResolvedConfig =
-          childModel === undefined
-            ? config
-            : { ...config, model: childModel, price: config.prices[childModel] };
-        const childInfo: ThreadInfo = {
-          ...info,
-          id: newId("thr"),
-          createdAt: Date.now(),
-          model: childConfig.model,
-          mode: "code",
-          approvalPolicy,
-          parentThreadId: info.id,
-        };
-        const rollout = createRollout(
-          rolloutPathFor(config.kilnHome, childInfo.id, childInfo.createdAt),
-          childInfo,
-        );
-        return this.assemble(
-          childInfo,
-          childConfig,
-          childModel === undefined ? model : createModelClient(childConfig),
-          { rollout, history: [], lastEventSeq: 0, events: [], unfinishedTurn: undefined },
-          options,
-          { depth, budget: tree.budget, mcp: sharedWithoutClose(mcp) },
-        );
-      },
-      tree.depth,
-      tree.budget,
-    );
+    const subAgents: SubAgentHost =
+      tree.subAgents?.({
+        info,
+        depth: tree.depth,
+        maxDepth: tree.budget.maxDepth,
+        maxConcurrent: tree.budget.maxConcurrent,
+      }) ??
+      new SubAgents(
+        ({ model: childModel, depth, approvalPolicy }) => {
+          // A child inherits the parent's resolved configuration (never re-read from files a sandboxed
+          // command could have written); only the model may differ.
+          const childConfig: ResolvedConfig =
+            childModel === undefined
+              ? config
+              : { ...config, model: childModel, price: config.prices[childModel] };
+          const childInfo: ThreadInfo = {
+            ...info,
+            id: newId("thr"),
+            createdAt: Date.now(),
+            model: childConfig.model,
+            mode: "code",
+            approvalPolicy,
+            parentThreadId: info.id,
+          };
+          const rollout = createRollout(
+            rolloutPathFor(config.kilnHome, childInfo.id, childInfo.createdAt),
+            childInfo,
+          );
+          return this.assemble(
+            childInfo,
+            childConfig,
+            childModel === undefined ? model : createModelClient(childConfig),
+            { rollout, history: [], lastEventSeq: 0, events: [], unfinishedTurn: undefined },
+            options,
+            { depth, budget: tree.budget, mcp: sharedWithoutClose(mcp) },
+          );
+        },
+        tree.depth,
+        tree.budget,
+      );
     const onApproval = options.onApproval;
     return new AgentThread({
       info,
@@ -398,7 +438,9 @@ export class Kiln {
       startupWarnings: tree.depth === 0 ? [...config.warnings, ...skillWarnings] : [],
       connectTools: Object.keys(config.mcpServers).length === 0 ? undefined : () => mcp(),
       hooks: hasHooks(config) ? createHookRunner(config.hooks, { cwd: info.cwd, env }) : undefined,
-      journal: tree.depth === 0 ? options.journal : undefined,
+      // In-process children of a journaled thread run inside its steps; a durable engine's children
+      // (tree.subAgents) are threads of their own with their own journal.
+      journal: tree.depth === 0 || tree.subAgents !== undefined ? options.journal : undefined,
       // Compaction aims below the input limit (a model's window includes its output budget).
       contextWindow: modelInfo(
         config.model,

@@ -9,6 +9,7 @@ import { KilnError } from "@kiln/protocol";
 import * as restate from "@restatedev/restate-sdk";
 import { approvalObject } from "./approval-object.ts";
 import { installPromisePolyfill } from "./promise-polyfill.ts";
+import { parseIdentityPublicKey } from "./request-identity.ts";
 import { createThreadObject, type ThreadObjectDeps } from "./thread-object.ts";
 
 /** Where and how a worker serves. */
@@ -17,6 +18,11 @@ export interface DurableWorkerOptions extends ThreadObjectDeps {
   port?: number;
   /** Interface to listen on (default 127.0.0.1). */
   host?: string;
+  /**
+   * Request identity public keys (`publickeyv1_…`): when given, only requests signed by restate-server
+   * with a matching private key are served (others get 401). Several keys allow a key rotation.
+   */
+  identityKeys?: string[];
 }
 
 /** A running worker. */
@@ -29,7 +35,11 @@ export interface DurableWorker {
 /** Starts serving the thread object. */
 export async function startDurableWorker(options: DurableWorkerOptions): Promise<DurableWorker> {
   installPromisePolyfill();
-  const handler = restate.createEndpointHandler({ services: [createThreadObject(options), approvalObject] });
+  const identityKeys = (options.identityKeys ?? []).map(parseIdentityPublicKey);
+  const handler = restate.createEndpointHandler({
+    services: [createThreadObject(options), approvalObject],
+    ...(identityKeys.length > 0 ? { identityKeys } : {}),
+  });
   const server = http2.createServer(handler);
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (session) => {
@@ -70,9 +80,14 @@ export async function registerDeployment(
     );
   });
   if (!response.ok) {
+    const body = (await response.text()).slice(0, 500);
+    // Restate answers 500 (META0003) quoting the worker's 401 when the request signature did not verify.
+    const hint = body.includes("401 Unauthorized")
+      ? "The worker refused restate-server's request signature: give the worker the public key of the private key restate-server signs with ([worker.invoker] request-identity-private-key-pem-file; `kiln worker identity-key --private-key FILE` prints it), or configure that key on restate-server."
+      : "Check that restate-server can reach that address.";
     throw new KilnError(
       "config_invalid",
-      `Restate did not register the worker at ${endpointUrl} (HTTP ${response.status}: ${(await response.text()).slice(0, 500)}). Check that restate-server can reach that address.`,
+      `Restate did not register the worker at ${endpointUrl} (HTTP ${response.status}: ${body}). ${hint}`,
     );
   }
 }

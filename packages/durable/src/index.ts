@@ -21,6 +21,12 @@ export {
   startPgLiveEvents,
 } from "./pg-live-events.ts";
 export { installPromisePolyfill } from "./promise-polyfill.ts";
+export {
+  generateRequestIdentity,
+  PUBLIC_KEY_PREFIX,
+  parseIdentityPublicKey,
+  publicKeyFromPrivatePem,
+} from "./request-identity.ts";
 export { createRestateJournal, isCancelled } from "./restate-journal.ts";
 export {
   freePort,

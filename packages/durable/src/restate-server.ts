@@ -1,13 +1,15 @@
 // Starts restate-server from the npm package `@restatedev/restate-server` (its platform package holds
 // the binary) on loopback, with its data under `baseDir`: for tests, benchmarks and a one-machine
 // setup. Every listener (ingress, admin, the node-to-node fabric) is bound to 127.0.0.1 explicitly:
-// the server's defaults listen on all interfaces.
+// the server's defaults listen on all interfaces. Given a request identity key, the server signs every
+// request to its deployments with it (see request-identity.ts).
 import { type ChildProcess, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { chmodSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { KilnError } from "@kiln/protocol";
+import { publicKeyFromPrivatePem } from "./request-identity.ts";
 
 /** Where the server keeps its data and which ports it takes (0 or absent: free ones). */
 export interface RestateServerOptions {
@@ -15,6 +17,11 @@ export interface RestateServerOptions {
   ingressPort?: number;
   adminPort?: number;
   fabricPort?: number;
+  /**
+   * An Ed25519 private key (PKCS#8 PEM) to sign requests to deployments with; workers verify them with
+   * its public key (`identityKeys`). Written to `baseDir/request-identity.pem` (mode 0600).
+   */
+  requestIdentityPrivateKeyPem?: string;
 }
 
 /** A running restate-server. */
@@ -52,6 +59,14 @@ export async function startRestateServer(options: RestateServerOptions): Promise
     fabric: options.fabricPort || (await freePort()),
   };
   const config = join(options.baseDir, "restate.toml");
+  const keyFile = join(options.baseDir, "request-identity.pem");
+  if (options.requestIdentityPrivateKeyPem !== undefined) {
+    // A bad key is reported here, in Kiln's words, not as restate-server failing to start.
+    publicKeyFromPrivatePem(options.requestIdentityPrivateKeyPem);
+    writeFileSync(keyFile, options.requestIdentityPrivateKeyPem, { mode: 0o600 });
+    // The mode above applies only when the file is created: a key written before keeps its old mode.
+    chmodSync(keyFile, 0o600);
+  }
   writeFileSync(
     config,
     [
@@ -70,6 +85,9 @@ export async function startRestateServer(options: RestateServerOptions): Promise
       "[default-retry-policy]",
       `initial-interval = "100ms"`,
       `max-interval = "2s"`,
+      ...(options.requestIdentityPrivateKeyPem === undefined
+        ? []
+        : ["[worker.invoker]", `request-identity-private-key-pem-file = ${JSON.stringify(keyFile)}`]),
       "",
     ].join("\n"),
   );

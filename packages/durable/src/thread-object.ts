@@ -4,58 +4,28 @@
 //   `Kiln.openThread` and a Restate step journal → run the SAME agent loop as a single node
 //   (`AgentThread.runStreamed`), each model call and tool call a `ctx.run` step → write its events to
 //   the store as they come (idempotent by seq) → keep the new history and last seq in the object.
+// Sub-agents are thread objects of their own, each of their turns a call from the parent's invocation
+// (sub-agents.ts); the parent keeps its children's records in its state.
 // After a crash Restate re-runs the handler with the journal: recorded steps return their results
 // without running again, ids come out the same, so the events are the same and the store skips them.
 import type { Kiln, RolloutWriter } from "@kiln/core";
 import {
+  type EventEnvelope,
   type HistoryItem,
-  InputPart,
-  SandboxMode,
+  KilnError,
   type ThreadEvent,
   type ThreadInfo,
-  TurnId,
-  type TurnStatus,
-  type Usage,
+  type ThreadItem,
 } from "@kiln/protocol";
 import type { KilnStore } from "@kiln/store";
 import * as restate from "@restatedev/restate-sdk";
-import { z } from "zod";
 import { awaitApproval } from "./approval-object.ts";
 import { createRestateJournal } from "./restate-journal.ts";
 import { createStoreEventSink, type EventNotifier } from "./store-event-sink.ts";
+import { type ChildRecords, DurableSubAgents } from "./sub-agents.ts";
+import { DurableTurnRequest, type DurableTurnResult, THREAD_OBJECT } from "./thread-api.ts";
 
-/** The Restate name of the thread object (ingress: `/KilnThread/{threadId}/runTurn`). */
-export const THREAD_OBJECT = "KilnThread";
-
-/** What `runTurn` is given. */
-export const DurableTurnRequest = z.object({
-  /** The thread's owner (the store scopes events by user). */
-  userId: z.string().min(1),
-  /** The turn's id, chosen by the caller so it can answer at once. */
-  turnId: TurnId,
-  /** The user's input. */
-  input: z.union([z.string(), z.array(InputPart)]),
-  /** Settings of a new thread (ignored once the thread exists). */
-  thread: z
-    .object({
-      cwd: z.string(),
-      model: z.string().optional(),
-      sandbox: SandboxMode.optional(),
-    })
-    .optional(),
-});
-export type DurableTurnRequest = z.infer<typeof DurableTurnRequest>;
-
-/** What `runTurn` answers. */
-export interface DurableTurnResult {
-  turnId: string;
-  status: TurnStatus;
-  finalResponse: string;
-  usage: Usage;
-  /** The seq of the thread's last event after the turn. */
-  lastSeq: number;
-  error?: { code: string; message: string };
-}
+export { DurableTurnRequest, type DurableTurnResult, THREAD_OBJECT } from "./thread-api.ts";
 
 /** What the thread object runs turns with. */
 export interface ThreadObjectDeps {
@@ -94,20 +64,35 @@ async function runTurn(
   const info = (await ctx.get<ThreadInfo>("info")) ?? (await createThread(ctx, request, deps));
   const history = (await ctx.get<HistoryItem[]>("history")) ?? [];
   const lastSeq = (await ctx.get<number>("lastSeq")) ?? 0;
+  const depth = (await ctx.get<number>("depth")) ?? 0;
+  const children = (await ctx.get<ChildRecords>("children")) ?? {};
+  // Approvals answered "for the session" (or for a command prefix) in earlier turns.
+  const sessionApprovals = (await ctx.get<EventEnvelope[]>("sessionApprovals")) ?? [];
   const now = await ctx.date.now();
+  // A sub-agent's turn comes from its parent, not an API node: record it where API nodes list turns
+  // (its approvals are listed from there).
+  if (depth > 0)
+    await ctx.run("record turn", () => recordTurn(deps.store, request.userId, threadId, request.turnId, now));
   const controller = new AbortController();
   const onCancel = () => controller.abort();
   // Approvals wait on awakeables between steps (approval-object.ts): the API node resolves them.
   const journal = { ...createRestateJournal(ctx, now, onCancel), approval: awaitApproval(ctx, onCancel) };
   const thread = deps.kiln.openThread(
     info,
-    { history, lastEventSeq: lastSeq, rollout: memoryRollout() },
-    { journal },
+    { history, lastEventSeq: lastSeq, rollout: memoryRollout(), events: sessionApprovals },
+    {
+      journal,
+      depth,
+      // Sub-agents are thread objects of their own, called from this invocation (sub-agents.ts).
+      subAgents: (parent) =>
+        new DurableSubAgents({ ctx, journal, userId: request.userId, parent, children, onCancel }),
+    },
   );
   const sink = createStoreEventSink(deps.store, request.userId, threadId, deps.notifier);
   let result: DurableTurnResult | undefined;
   let seq = lastSeq;
   let finalResponse = "";
+  const items: ThreadItem[] = [];
   // An error thrown here (the store unreachable, say) fails this attempt only: Restate retries the
   // invocation, which replays from the journal.
   try {
@@ -131,6 +116,8 @@ async function runTurn(
       }
       if (event.type === "item/completed" && event.item.type === "agentMessage" && result === undefined)
         finalResponse = event.item.text;
+      if (event.type === "item/completed" && event.item.type !== "userMessage") items.push(event.item);
+      if (isSessionApproval(event)) sessionApprovals.push(envelope);
       await sink.write([envelope]);
       if (event.type === "turn/completed") await finishTurn(deps, request.userId, threadId, event);
     }
@@ -141,7 +128,9 @@ async function runTurn(
     throw new restate.TerminalError(`turn ${request.turnId} ended without turn/completed`);
   ctx.set("history", history);
   ctx.set("lastSeq", seq);
-  return { ...result, finalResponse };
+  ctx.set("children", children);
+  ctx.set("sessionApprovals", sessionApprovals);
+  return { ...result, finalResponse, items };
 }
 
 /**
@@ -163,6 +152,22 @@ async function finishTurn(
   await deps.store.threads.setStatus({ userId, threadId }, "idle", now);
 }
 
+/** Records a turn in `store.turns` (once: a taken id means it is there) and marks the thread running. */
+async function recordTurn(
+  store: KilnStore,
+  userId: string,
+  threadId: string,
+  turnId: string,
+  now: number,
+): Promise<void> {
+  try {
+    await store.turns.create({ id: turnId, threadId, status: "running", now });
+  } catch (error) {
+    if (!(error instanceof KilnError && error.code === "conflict")) throw error;
+  }
+  await store.threads.setStatus({ userId, threadId }, "running", now);
+}
+
 /** Makes the thread's settings and its row in the store (once: the step is journaled). */
 async function createThread(
   ctx: restate.ObjectContext,
@@ -179,13 +184,16 @@ async function createThread(
     // An API node made the thread (and its settings) already: the store's row is the thread.
     const made = await deps.store.threads.get({ userId: request.userId, threadId: ctx.key });
     if (made !== undefined) return made.info;
-    const created = deps.kiln.newThreadInfo({
-      id: ctx.key,
-      cwd: settings.cwd,
-      ...(settings.model === undefined ? {} : { model: settings.model }),
-      ...(settings.sandbox === undefined ? {} : { sandbox: settings.sandbox }),
-      approvalPolicy: "never",
-    });
+    const created: ThreadInfo = {
+      ...deps.kiln.newThreadInfo({
+        id: ctx.key,
+        cwd: settings.cwd,
+        ...(settings.model === undefined ? {} : { model: settings.model }),
+        ...(settings.sandbox === undefined ? {} : { sandbox: settings.sandbox }),
+        approvalPolicy: settings.approvalPolicy ?? "never",
+      }),
+      ...(settings.parentThreadId === undefined ? {} : { parentThreadId: settings.parentThreadId }),
+    };
     const title = typeof request.input === "string" ? request.input.slice(0, 80) : "";
     await deps.store.threads.create({
       userId: request.userId,
@@ -197,7 +205,17 @@ async function createThread(
     return created;
   });
   ctx.set("info", info);
+  if (settings.depth !== undefined && settings.depth > 0) ctx.set("depth", settings.depth);
   return info;
+}
+
+/** A completed approval that answers later requests of the thread too (the gate's session rules). */
+function isSessionApproval(event: ThreadEvent): boolean {
+  return (
+    event.type === "item/completed" &&
+    event.item.type === "approval" &&
+    (event.item.decision === "approved_for_session" || event.item.decision === "approved_prefix")
+  );
 }
 
 /**

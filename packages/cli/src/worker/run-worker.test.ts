@@ -1,10 +1,11 @@
 // `kiln worker` against a real restate-server (from npm, on loopback) and a real PostgreSQL
-// (KILN_TEST_PG_URL; skipped without it): it serves, registers itself, and stops on its signal.
-import { mkdtemp, rm } from "node:fs/promises";
+// (KILN_TEST_PG_URL; skipped without it): it serves, registers itself, and stops on its signal; given
+// restate-server's public key it serves only requests signed with the matching private key.
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { type RestateServer, startRestateServer } from "@kiln/durable";
+import { generateRequestIdentity, type RestateServer, startRestateServer } from "@kiln/durable";
 import { createPostgresTestDatabase, type TestDatabase } from "@kiln/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CliIo } from "../exec/run-exec.ts";
@@ -12,7 +13,7 @@ import { parseWorkerArgs, runWorker } from "./run-worker.ts";
 
 const pgUrl = process.env.KILN_TEST_PG_URL || undefined;
 
-function io(argv: string[], home: string) {
+function io(argv: string[], home: string, env: Record<string, string> = {}) {
   const stderr = new PassThrough();
   const stdout = new PassThrough();
   let err = "";
@@ -21,7 +22,7 @@ function io(argv: string[], home: string) {
   });
   const cli = {
     argv,
-    env: { KILN_HOME: home, PATH: process.env.PATH },
+    env: { KILN_HOME: home, PATH: process.env.PATH, ...env },
     cwd: home,
     stdin: process.stdin,
     stdout: stdout as unknown as NodeJS.WriteStream,
@@ -52,7 +53,32 @@ describe("kiln worker arguments", () => {
       host: "0.0.0.0",
       advertise: "http://workers:9080",
       register: true,
+      identityKeys: [],
     });
+  });
+
+  it("takes repeated --restate-identity-key flags over $KILN_RESTATE_IDENTITY_KEYS", () => {
+    const a = generateRequestIdentity().publicKey;
+    const b = generateRequestIdentity().publicKey;
+    const c = generateRequestIdentity().publicKey;
+    const base = ["--restate-admin", "http://restate:9070", "--db", "postgres://kiln@db/kiln"];
+    const env = { KILN_RESTATE_IDENTITY_KEYS: ` ${a}, ${b},` };
+    expect({
+      env: parseWorkerArgs(base, env)?.identityKeys,
+      flags: parseWorkerArgs([...base, "--restate-identity-key", c, "--restate-identity-key", a], env)
+        ?.identityKeys,
+      none: parseWorkerArgs(base, {})?.identityKeys,
+    }).toEqual({ env: [a, b], flags: [c, a], none: [] });
+  });
+
+  it("exits 2 and names a malformed identity key before opening anything", async () => {
+    const { cli, stderr } = io(
+      ["--restate-admin", "http://127.0.0.1:9070", "--db", "postgres://nobody@127.0.0.1:1/none"],
+      "/tmp",
+      { KILN_RESTATE_IDENTITY_KEYS: "publickeyv1_short" },
+    );
+    expect(await runWorker(cli)).toBe(2);
+    expect(stderr()).toContain('"publickeyv1_short" is not a Restate request identity public key');
   });
 
   it("exits 2 and says what is missing when --db is not PostgreSQL", async () => {
@@ -100,9 +126,41 @@ describe.skipIf(pgUrl === undefined)(
       ]);
       stop.abort();
       expect(await exit).toBe(0);
+      expect(stderr()).toContain("serving unsigned requests: anyone who reaches this port can run turns");
       expect(stderr()).toMatch(
         /serving on http:\/\/127\.0\.0\.1:\d+, registered with .* as http:\/\/127\.0\.0\.1:\d+\n.*abort: stopping/,
       );
+    });
+
+    it("registers with a signing restate-server when given its public key in $KILN_RESTATE_IDENTITY_KEYS", async () => {
+      const identity = generateRequestIdentity();
+      const baseDir = join(home, "signing-restate");
+      await mkdir(baseDir);
+      const signing = await startRestateServer({
+        baseDir,
+        requestIdentityPrivateKeyPem: identity.privateKeyPem,
+      });
+      try {
+        const { cli, stderr } = io(
+          ["--restate-admin", signing.adminUrl, "--db", db.url, "--port", "0"],
+          home,
+          {
+            KILN_RESTATE_IDENTITY_KEYS: identity.publicKey,
+          },
+        );
+        const stop = new AbortController();
+        const exit = runWorker(cli, stop.signal);
+        const deadline = Date.now() + 15_000;
+        while (!stderr().includes("registered")) {
+          if (Date.now() > deadline) throw new Error(`the worker did not register: ${stderr()}`);
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        stop.abort();
+        expect(await exit).toBe(0);
+        expect(stderr()).toContain("serving only requests signed by restate-server (1 identity key)");
+      } finally {
+        await signing.stop();
+      }
     });
   },
 );

@@ -3,13 +3,23 @@
 // endpoint (the KilnThread virtual object) → register it with Restate's admin API (as --advertise, the
 // address Restate reaches the workers at) → run until SIGINT/SIGTERM (or `signal`), then stop serving
 // and close the store. A turn running when the worker stops is continued by Restate on another worker.
+// Given request identity keys, the endpoint serves only requests restate-server signed with a matching
+// private key. `kiln worker identity-key` makes or reads such a key (run-identity-key.ts).
 import { parseArgs } from "node:util";
 import { Kiln } from "@kiln/core";
-import { createPgEventNotifier, registerDeployment, startDurableWorker } from "@kiln/durable";
+import {
+  createPgEventNotifier,
+  parseIdentityPublicKey,
+  registerDeployment,
+  startDurableWorker,
+} from "@kiln/durable";
+import { KilnError } from "@kiln/protocol";
 import { openStore } from "@kiln/store";
 import type { CliIo } from "../exec/run-exec.ts";
 
 const HELP = `Usage: kiln worker --restate-admin URL --db postgres://… [--port 9080] [--host 127.0.0.1] [--advertise URL]
+                   [--restate-identity-key KEY]…
+       kiln worker identity-key --out FILE | --private-key FILE
 
 Runs turns for a Kiln cluster on Restate: serves the KilnThread virtual object (one turn at a time per
 thread; each model call and tool call a journaled step) and registers itself with Restate.
@@ -22,6 +32,12 @@ thread; each model call and tool call a journaled step) and registers itself wit
                        workers, give them all one address (a load balancer or Kubernetes Service):
                        Restate continues a turn at the address it started on.
   --no-register        Serve only (register the address once, e.g. from a deploy job)
+  --restate-identity-key KEY
+                       Serve only requests signed by restate-server with the private key of this
+                       public key (publickeyv1_…); repeat it to accept an old and a new key while
+                       rotating. Default: $KILN_RESTATE_IDENTITY_KEYS (comma-separated). Without a
+                       key the worker runs what anyone who reaches its port sends: restrict access.
+                       \`kiln worker identity-key --out FILE\` makes a key pair.
 
 Model settings come from $KILN_HOME/config.toml, as for kiln exec. Workspaces (thread cwd) must be
 on storage every worker sees at the same path (see docs/scale.md).`;
@@ -34,14 +50,19 @@ export interface WorkerArgs {
   host: string;
   advertise: string | undefined;
   register: boolean;
+  /** Request identity public keys (`publickeyv1_…`), from the flags and $KILN_RESTATE_IDENTITY_KEYS. */
+  identityKeys: string[];
 }
 
 /** A bad command line (exit 2). */
 export class WorkerUsageError extends Error {}
 
-/** Parses `kiln worker` arguments; `undefined` for --help. */
-export function parseWorkerArgs(argv: string[]): WorkerArgs | undefined {
-  let values: Record<string, string | boolean | undefined>;
+/** Parses `kiln worker` arguments (and $KILN_RESTATE_IDENTITY_KEYS); `undefined` for --help. */
+export function parseWorkerArgs(
+  argv: string[],
+  env: Record<string, string | undefined> = {},
+): WorkerArgs | undefined {
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     values = parseArgs({
       args: argv,
@@ -52,6 +73,7 @@ export function parseWorkerArgs(argv: string[]): WorkerArgs | undefined {
         host: { type: "string" },
         advertise: { type: "string" },
         "no-register": { type: "boolean" },
+        "restate-identity-key": { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -77,6 +99,19 @@ export function parseWorkerArgs(argv: string[]): WorkerArgs | undefined {
   const advertise = values.advertise;
   if (advertise !== undefined && (typeof advertise !== "string" || !/^https?:\/\//.test(advertise)))
     throw new WorkerUsageError(`--advertise must be an http(s) URL, not "${String(advertise)}"`);
+  // The flags replace the environment's keys (as flags do), they do not add to them.
+  const flagged = values["restate-identity-key"];
+  const identityKeys = (Array.isArray(flagged) ? flagged : (env.KILN_RESTATE_IDENTITY_KEYS ?? "").split(","))
+    .map((key) => key.trim())
+    .filter((key) => key !== "");
+  for (const key of identityKeys) {
+    try {
+      parseIdentityPublicKey(key);
+    } catch (error) {
+      if (error instanceof KilnError) throw new WorkerUsageError(error.message);
+      throw error;
+    }
+  }
   return {
     restateAdmin: admin,
     db,
@@ -84,14 +119,17 @@ export function parseWorkerArgs(argv: string[]): WorkerArgs | undefined {
     host: typeof values.host === "string" ? values.host : "127.0.0.1",
     advertise,
     register: values["no-register"] !== true,
+    identityKeys: [...new Set(identityKeys)],
   };
 }
 
 /** Runs a worker until SIGINT/SIGTERM or `signal`; resolves to the exit code. */
 export async function runWorker(io: CliIo, signal?: AbortSignal): Promise<number> {
+  if (io.argv[0] === "identity-key")
+    return (await import("./run-identity-key.ts")).runIdentityKey({ ...io, argv: io.argv.slice(1) });
   let args: WorkerArgs | undefined;
   try {
-    args = parseWorkerArgs(io.argv);
+    args = parseWorkerArgs(io.argv, io.env);
   } catch (error) {
     if (!(error instanceof WorkerUsageError)) throw error;
     io.stderr.write(`kiln worker: ${error.message}\n\n${HELP}\n`);
@@ -111,6 +149,7 @@ export async function runWorker(io: CliIo, signal?: AbortSignal): Promise<number
     notifier,
     port: args.port,
     host: args.host,
+    identityKeys: args.identityKeys,
   }).catch(async (error: unknown) => {
     await notifier.close();
     await store.close();
@@ -125,6 +164,12 @@ export async function runWorker(io: CliIo, signal?: AbortSignal): Promise<number
     await store.close();
     throw error;
   }
+  const keys = args.identityKeys.length;
+  say(
+    keys > 0
+      ? `serving only requests signed by restate-server (${keys} identity key${keys === 1 ? "" : "s"})`
+      : "serving unsigned requests: anyone who reaches this port can run turns (see --restate-identity-key)",
+  );
   say(
     `serving on ${worker.url}${args.register ? `, registered with ${args.restateAdmin} as ${advertised}` : ""}`,
   );

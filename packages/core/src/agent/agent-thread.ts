@@ -48,7 +48,7 @@ import { compactHistory, historyTokens, itemTokens } from "./compaction.ts";
 import { createOutputSchemaCheck } from "./output-schema.ts";
 import { runTurnLoop, type TurnOutcome } from "./run-turn.ts";
 import { journaledStep, type StepJournal } from "./step-journal.ts";
-import type { SubAgents } from "./sub-agents.ts";
+import type { SubAgentHost } from "./sub-agents.ts";
 import { normalizeInput, toModelContent } from "./user-input.ts";
 
 /** Everything a thread is made of (assembled by `Kiln`). */
@@ -85,7 +85,7 @@ export interface AgentThreadOptions {
   /** Expands `/NAME args` custom prompts in the user's text. */
   expandPrompt?: ((text: string) => string) | undefined;
   /** The thread's sub-agents (absent past the depth limit). */
-  subAgents?: SubAgents | undefined;
+  subAgents?: SubAgentHost | undefined;
   /** Tools that need a connection first (MCP servers): started before the first turn. */
   connectTools?: ((onWarning: (message: string) => void) => Promise<ConnectedTools>) | undefined;
   /** Hooks (session_start, pre/post_tool_use, stop). */

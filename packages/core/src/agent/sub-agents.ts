@@ -9,6 +9,7 @@ import {
   emptyUsage,
   KilnError,
   type ThreadEvent,
+  type ThreadInfo,
   type TurnStatus,
   type Usage,
 } from "@kiln/protocol";
@@ -23,12 +24,38 @@ export interface SubAgentResult {
 
 /** What the sub-agent tools use. */
 export interface SubAgentControl {
-  spawn(prompt: string, model: string | undefined, approvalPolicy: ApprovalPolicy): string;
-  send(id: string, message: string): void;
+  spawn(prompt: string, model: string | undefined, approvalPolicy: ApprovalPolicy): string | Promise<string>;
+  send(id: string, message: string): void | Promise<void>;
   wait(ids: string[], timeoutMs: number, signal: AbortSignal): Promise<SubAgentResult[]>;
-  close(id: string): void;
+  close(id: string): void | Promise<void>;
   /** Ids of this thread's sub-agents. */
   ids(): string[];
+  /**
+   * The control journals its own operations (a durable engine's calls to child objects): the
+   * sub-agent tools then run outside a journaled step, since such calls cannot run inside one.
+   */
+  readonly journalsItself?: boolean;
+}
+
+/** The sub-agents of one thread, as the thread uses them. */
+export interface SubAgentHost extends SubAgentControl {
+  /** Connects the children's events to the parent thread. */
+  attach(emit: (event: ThreadEvent) => void): void;
+  /** Takes the children's usage gathered since the last call (rolled into the parent's turn). */
+  takeUsage(): Usage;
+  /** The parent thread is closing. */
+  closeAll(): void;
+}
+
+/** What an embedder's sub-agents are made from (see `Kiln.openThread`). */
+export interface SubAgentParent {
+  /** The parent thread's settings. */
+  info: ThreadInfo;
+  /** The parent's depth in its tree (0: a root thread). */
+  depth: number;
+  maxDepth: number;
+  /** Children one thread may run at once. */
+  maxConcurrent: number;
 }
 
 /** Shared by every thread of one tree: how many children are running now. */
@@ -54,7 +81,7 @@ export type ChildFactory = (options: {
 }) => AgentThread;
 
 /** The sub-agents of one thread. */
-export class SubAgents implements SubAgentControl {
+export class SubAgents implements SubAgentHost {
   private readonly children = new Map<string, Child>();
   /** Usage of children's turns not yet counted in a parent turn. */
   private pendingUsage: Usage = emptyUsage();

@@ -36,6 +36,8 @@ interface Prepared {
   args: unknown;
   error: ToolError | undefined;
   mutating: boolean;
+  /** Runs outside a journaled step (see `Tool.runsOutsideSteps`), and alone. */
+  outsideSteps: boolean;
 }
 
 /**
@@ -50,17 +52,25 @@ export async function runToolCalls(
   hooks?: ToolCallHooks,
   journal?: StepJournal,
 ): Promise<void> {
-  const prepared = calls.map((call) => prepare(call, tools));
+  const prepared = calls.map((call) => {
+    const p = prepare(call, tools);
+    p.outsideSteps = journal !== undefined && p.tool?.runsOutsideSteps?.(contextFor(call)) === true;
+    return p;
+  });
   let index = 0;
   while (index < prepared.length) {
     const group: Prepared[] = [];
     const first = prepared[index];
     if (first === undefined) break;
-    if (first.mutating) {
+    if (first.mutating || first.outsideSteps) {
       group.push(first);
       index++;
     } else {
-      while (index < prepared.length && prepared[index]?.mutating === false) {
+      while (
+        index < prepared.length &&
+        prepared[index]?.mutating === false &&
+        prepared[index]?.outsideSteps === false
+      ) {
         group.push(prepared[index] as Prepared);
         index++;
       }
@@ -73,6 +83,13 @@ export async function runToolCalls(
     const settled = await Promise.allSettled(
       group.map((p, i) => {
         const ctx = contexts[i] as ToolContext;
+        if (journal !== undefined && p.outsideSteps) {
+          // Its own operations are journaled; ids and hooks must be replay-stable too.
+          const c: ToolContext = { ...ctx, newItemId: () => journal.newId("item") };
+          return hooks === undefined
+            ? execute(p, c)
+            : executeWithHooks(p, c, journaledHooks(hooks, journal, p.call.call_id));
+        }
         const run = (c: ToolContext) => (hooks === undefined ? execute(p, c) : executeWithHooks(p, c, hooks));
         if (journal === undefined) return run(ctx);
         return journal.approval === undefined
@@ -132,6 +149,18 @@ async function journaledCall(
   ctx.plan.steps = recorded.plan.steps;
   for (const event of recorded.events) ctx.emit(event);
   return recorded.output;
+}
+
+/** Hooks whose runs are journaled steps (for a call that runs outside a step). */
+function journaledHooks(hooks: ToolCallHooks, journal: StepJournal, callId: string): ToolCallHooks {
+  const runner = hooks.runner;
+  return {
+    ...hooks,
+    runner: {
+      run: (event, payload, signal) =>
+        journal.step(`hook ${event} ${callId}`, () => runner.run(event, payload, signal)),
+    },
+  };
 }
 
 /** A call's step stopped at a question it may not wait for inside the step. */
@@ -225,14 +254,16 @@ function prepare(call: HistoryToolCall, tools: ToolSet): Prepared {
       tool,
       args: undefined,
       mutating: false,
+      outsideSteps: false,
       error: ToolError.respondToModel(`unknown tool "${call.name}"; available tools: ${known}`),
     };
   }
   try {
     const args = tool.parse(call);
-    return { call, tool, args, mutating: tool.isMutating(args), error: undefined };
+    return { call, tool, args, mutating: tool.isMutating(args), outsideSteps: false, error: undefined };
   } catch (error) {
-    if (error instanceof ToolError) return { call, tool, args: undefined, mutating: false, error };
+    if (error instanceof ToolError)
+      return { call, tool, args: undefined, mutating: false, outsideSteps: false, error };
     throw error;
   }
 }

@@ -56,6 +56,11 @@ export interface Tool<Args = unknown> {
   isMutating(args: Args): boolean;
   /** Runs the call and returns the text the model gets back. */
   execute(args: Args, ctx: ToolContext): Promise<string>;
+  /**
+   * Under a step journal, whether this call runs outside a journaled step because it journals its own
+   * operations (a durable engine's child calls cannot run inside a step). Such a call runs alone.
+   */
+  runsOutsideSteps?(ctx: ToolContext): boolean;
 }
 
 /** An error the model can fix: it becomes the tool's output instead of ending the turn. */

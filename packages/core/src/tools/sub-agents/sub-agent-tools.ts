@@ -16,6 +16,11 @@ function control(ctx: ToolContext) {
   return ctx.agents;
 }
 
+/** A durable engine's sub-agents are calls to child objects: they journal themselves. */
+function runsOutsideSteps(ctx: ToolContext): boolean {
+  return ctx.agents?.journalsItself === true;
+}
+
 function parseWith<T>(schema: z.ZodType<T>, name: string) {
   return (call: Parameters<Tool["parse"]>[0]): T => {
     const parsed = schema.safeParse(parseJsonArguments(call));
@@ -59,10 +64,11 @@ export function createSubAgentTools(): Tool[] {
     },
     parse: parseWith(Spawn, "spawn_agent"),
     isMutating: () => true,
+    runsOutsideSteps,
     async execute(args, ctx) {
       let id: string;
       try {
-        id = control(ctx).spawn(args.message, args.model, ctx.approvalPolicy);
+        id = await control(ctx).spawn(args.message, args.model, ctx.approvalPolicy);
       } catch (error) {
         return asToolError(error);
       }
@@ -93,9 +99,10 @@ export function createSubAgentTools(): Tool[] {
     },
     parse: parseWith(Send, "send_input"),
     isMutating: () => true,
+    runsOutsideSteps,
     async execute(args, ctx) {
       try {
-        control(ctx).send(args.agent_id, args.message);
+        await control(ctx).send(args.agent_id, args.message);
       } catch (error) {
         return asToolError(error);
       }
@@ -120,6 +127,7 @@ export function createSubAgentTools(): Tool[] {
     },
     parse: parseWith(Wait, "wait_agent"),
     isMutating: () => false,
+    runsOutsideSteps,
     async execute(args, ctx) {
       try {
         const agents = control(ctx);
@@ -162,9 +170,10 @@ export function createSubAgentTools(): Tool[] {
     },
     parse: parseWith(Close, "close_agent"),
     isMutating: () => true,
+    runsOutsideSteps,
     async execute(args, ctx) {
       try {
-        control(ctx).close(args.agent_id);
+        await control(ctx).close(args.agent_id);
       } catch (error) {
         return asToolError(error);
       }

@@ -1,0 +1,54 @@
+// What the thread object is called with and answers: shared by the object, the API node's client and
+// a parent thread calling its sub-agents (each a thread object of its own).
+import {
+  ApprovalPolicy,
+  InputPart,
+  SandboxMode,
+  ThreadId,
+  type ThreadItem,
+  TurnId,
+  type TurnStatus,
+  type Usage,
+} from "@kiln/protocol";
+import { z } from "zod";
+
+/** The Restate name of the thread object (ingress: `/KilnThread/{threadId}/runTurn`). */
+export const THREAD_OBJECT = "KilnThread";
+
+/** What `runTurn` is given. */
+export const DurableTurnRequest = z.object({
+  /** The thread's owner (the store scopes events by user). */
+  userId: z.string().min(1),
+  /** The turn's id, chosen by the caller so it can answer at once. */
+  turnId: TurnId,
+  /** The user's input. */
+  input: z.union([z.string(), z.array(InputPart)]),
+  /** Settings of a new thread (ignored once the thread exists). */
+  thread: z
+    .object({
+      cwd: z.string(),
+      model: z.string().optional(),
+      sandbox: SandboxMode.optional(),
+      /** A sub-agent's: its parent's effective policy (default: never, nobody answers a worker). */
+      approvalPolicy: ApprovalPolicy.optional(),
+      /** A sub-agent's: the thread that spawned it. */
+      parentThreadId: ThreadId.optional(),
+      /** A sub-agent's: its depth in its tree (a root thread is 0). */
+      depth: z.number().int().min(0).max(16).optional(),
+    })
+    .optional(),
+});
+export type DurableTurnRequest = z.infer<typeof DurableTurnRequest>;
+
+/** What `runTurn` answers. */
+export interface DurableTurnResult {
+  turnId: string;
+  status: TurnStatus;
+  finalResponse: string;
+  usage: Usage;
+  /** The seq of the thread's last event after the turn. */
+  lastSeq: number;
+  error?: { code: string; message: string };
+  /** The turn's completed items but the user's message (a parent shows its sub-agent's work). */
+  items?: ThreadItem[];
+}
