@@ -151,8 +151,8 @@ describe.skipIf(pgUrl === undefined)(
       }
     }
 
-    /** The thread's events over SSE from the API node, up to `turn/completed`. */
-    async function streamUntilCompleted(threadId: string): Promise<EventEnvelope[]> {
+    /** The thread's events over SSE from the API node, up to its `turns`-th `turn/completed`. */
+    async function streamUntilCompleted(threadId: string, turns = 1): Promise<EventEnvelope[]> {
       const response = await fetch(`${apiUrl}/api/v1/threads/${threadId}/events`, {
         headers: { authorization: `Bearer ${token}` },
         signal: AbortSignal.timeout(20_000),
@@ -172,7 +172,7 @@ describe.skipIf(pgUrl === undefined)(
           if (data === undefined) continue;
           const envelope = JSON.parse(data.slice(6)) as EventEnvelope;
           envelopes.push(envelope);
-          if (envelope.event.type === "turn/completed") return envelopes;
+          if (envelope.event.type === "turn/completed" && --turns === 0) return envelopes;
         }
       }
       return envelopes;
@@ -269,6 +269,45 @@ describe.skipIf(pgUrl === undefined)(
         },
       ]);
     }, 90_000);
+
+    it("remembers an approval for the session in the thread's later turns", async () => {
+      const repo = await createTempGitRepo({ "a.txt": "alpha\n" });
+      dirs.push(repo.dir);
+      const turn = [
+        { output: [{ type: "exec_command" as const, cmd: "echo ran >> count.txt" }] },
+        { output: [{ type: "message" as const, text: "Counted." }] },
+      ];
+      model.setScenario({ steps: [...turn, ...turn] });
+      const created = await call<{ id: string }>("POST", "/threads", {
+        cwd: repo.dir,
+        approvalPolicy: "untrusted",
+      });
+      const threadId = created.body.id;
+      const idle = async () =>
+        (await call<{ status: string; turns: { finishedAt?: number }[] }>("GET", `/threads/${threadId}`))
+          .body;
+      await call("POST", `/threads/${threadId}/turns`, { input: "count once" });
+      await waitFor("the approval to be asked", async () => (await approvals()).length === 1);
+      const [asked] = await approvals();
+      await call("POST", `/approvals/${asked?.id}`, { decision: "approved_for_session" });
+      await waitFor("the first turn to finish", async () => {
+        const thread = await idle();
+        return thread.status === "idle" && thread.turns.every((t) => t.finishedAt !== undefined);
+      });
+
+      // The second turn (a new invocation, maybe on another worker) runs the same command unasked.
+      expect((await call("POST", `/threads/${threadId}/turns`, { input: "count again" })).status).toBe(202);
+      await waitFor("the second turn to finish", async () => {
+        const thread = await idle();
+        return thread.turns.length === 2 && thread.turns.every((t) => t.finishedAt !== undefined);
+      });
+      expect(await readFile(join(repo.dir, "count.txt"), "utf8")).toBe("ran\nran\n");
+      const events = (await streamUntilCompleted(threadId, 2)).map((e) => e.event);
+      expect(events.filter((e) => e.type === "item/started" && e.item.type === "approval")).toHaveLength(1);
+      expect(
+        events.filter((e) => e.type === "item/completed" && e.item.type === "commandExecution"),
+      ).toHaveLength(2);
+    }, 60_000);
 
     it("answers a pending approval aborted when its turn is interrupted, and runs nothing", async () => {
       const repo = await createTempGitRepo({ "a.txt": "alpha\n" });
