@@ -23,6 +23,8 @@ export const DurableTurnRequest = z.object({
   turnId: TurnId,
   /** The user's input. */
   input: z.union([z.string(), z.array(InputPart)]),
+  /** JSON Schema the turn's final message must match (the model is asked to fix it, then it fails). */
+  outputSchema: z.record(z.string(), z.unknown()).optional(),
   /** Settings of a new thread (ignored once the thread exists). */
   thread: z
     .object({

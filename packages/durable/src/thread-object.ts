@@ -99,6 +99,7 @@ async function runTurn(
     for await (const envelope of thread.runStreamed(request.input, {
       turnId: request.turnId,
       signal: controller.signal,
+      ...(request.outputSchema === undefined ? {} : { outputSchema: request.outputSchema }),
     })) {
       seq = envelope.seq;
       const event = envelope.event;

@@ -46,7 +46,7 @@ import {
 } from "./collaboration-mode.ts";
 import { compactHistory, historyTokens, itemTokens } from "./compaction.ts";
 import { createOutputSchemaCheck } from "./output-schema.ts";
-import { runTurnLoop, type TurnOutcome } from "./run-turn.ts";
+import { runTurnLoop, type TurnInbox, type TurnOutcome } from "./run-turn.ts";
 import { journaledStep, type StepJournal } from "./step-journal.ts";
 import type { SubAgentHost } from "./sub-agents.ts";
 import { normalizeInput, toModelContent } from "./user-input.ts";
@@ -571,6 +571,7 @@ export class AgentThread {
                         onWarning: (message) => emit({ type: "warning", message }),
                       },
                 hasPendingInput: () => this.steering.length > 0,
+                inbox: this.inbox(turnId, emitAny),
                 beforeModelCall: async (sig) => {
                   this.drainSteering(turnId, emitAny);
                   this.checkThreadCost();
@@ -641,6 +642,24 @@ export class AgentThread {
     return new Map(
       this.mode === "plan" ? allowed.map(([name, tool]) => [name, planModeTool(tool)]) : allowed,
     );
+  }
+
+  /** A durable turn's steering input (the journal's inbox), in the shape the turn loop takes it. */
+  private inbox(turnId: string, emit: (e: ThreadEvent, turnId?: string) => void): TurnInbox | undefined {
+    const journal = this.o.journal;
+    const take = journal?.inbox?.bind(journal);
+    if (take === undefined) return undefined;
+    let takes = 0;
+    return {
+      nextKey: () => `${turnId}#${++takes}`,
+      take,
+      message: (parts) => ({
+        type: "message",
+        role: "user",
+        content: toModelContent(parts, this.o.info.cwd),
+      }),
+      accept: (parts) => this.userInput(turnId, parts, emit),
+    };
   }
 
   private drainSteering(turnId: string, emit: (e: ThreadEvent, turnId?: string) => void): void {

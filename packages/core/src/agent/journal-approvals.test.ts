@@ -2,10 +2,18 @@
 // tool's step stops at the question, the hook is asked between steps, and the call runs again in a
 // new step with the answer. The command runs once, and a command cut off by a crash after its
 // approval is reported to the model, never run again. The journal keeps its records in memory, as
-// a durable engine keeps them in its log; its approvals are recorded there too.
+// a durable engine keeps them in its log; its approvals are recorded there too. Steering input from
+// the journal's inbox (a durable engine's API nodes) is taken inside steps, and replays the same.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type EventEnvelope, type HistoryItem, type IdPrefix, newId, type ThreadInfo } from "@kiln/protocol";
+import {
+  type EventEnvelope,
+  type HistoryItem,
+  type IdPrefix,
+  type InputPart,
+  newId,
+  type ThreadInfo,
+} from "@kiln/protocol";
 import { describe, expect, it } from "vitest";
 import { useKilnHarness } from "../../test/harness.ts";
 import {
@@ -17,8 +25,14 @@ import {
 
 const harness = useKilnHarness();
 
-/** A journal in memory whose approvals are answered by `decide` and recorded like steps. */
-function memoryJournal(decide: (request: PendingApproval) => "approved" | "denied") {
+/**
+ * A journal in memory whose approvals are answered by `decide` and recorded like steps; its inbox
+ * (steering input) answers from `inbox` by key and counts its calls.
+ */
+function memoryJournal(
+  decide: (request: PendingApproval) => "approved" | "denied",
+  inbox?: Map<string, InputPart[][]>,
+) {
   const records: { name: string; value: unknown }[] = [];
   const asked: PendingApproval[] = [];
   let cursor = 0;
@@ -34,26 +48,40 @@ function memoryJournal(decide: (request: PendingApproval) => "approved" | "denie
     records.push({ name, value: structuredClone(value) });
     return value;
   };
-  const journal: StepJournal & { replay(keep?: number): void; names(): string[]; asked: PendingApproval[] } =
-    {
-      step: record,
-      approval: (request) =>
-        record(`approval ${request.id}`, async () => {
-          asked.push(request);
-          return decide(request);
+  const taken: string[] = [];
+  const journal: StepJournal & {
+    replay(keep?: number): void;
+    names(): string[];
+    asked: PendingApproval[];
+    taken: string[];
+  } = {
+    step: record,
+    ...(inbox === undefined
+      ? {}
+      : {
+          inbox: async (key: string) => {
+            taken.push(key);
+            return inbox.get(key) ?? [];
+          },
         }),
-      newId(prefix: IdPrefix): string {
-        ids++;
-        return `${prefix}_${String(ids).padStart(26, "0")}`;
-      },
-      replay(keep = records.length) {
-        records.length = keep;
-        cursor = 0;
-        ids = 0;
-      },
-      names: () => records.map((r) => r.name.replace(/call_\w+|apr_\w+/, "…")),
-      asked,
-    };
+    approval: (request) =>
+      record(`approval ${request.id}`, async () => {
+        asked.push(request);
+        return decide(request);
+      }),
+    newId(prefix: IdPrefix): string {
+      ids++;
+      return `${prefix}_${String(ids).padStart(26, "0")}`;
+    },
+    replay(keep = records.length) {
+      records.length = keep;
+      cursor = 0;
+      ids = 0;
+    },
+    names: () => records.map((r) => r.name.replace(/call_\w+|apr_\w+|turn_\w+/, "…")),
+    asked,
+    taken,
+  };
   return journal;
 }
 
@@ -176,5 +204,64 @@ describe("approvals under a journal with an approval hook", () => {
     expect(input.filter((i) => i.type === "function_call_output").map((i) => i.output)).toEqual([
       expect.stringContaining("The user declined to run this command."),
     ]);
+  });
+});
+
+describe("steering input from the journal's inbox", () => {
+  const steer = (text: string): InputPart[][] => [[{ type: "text", text }]];
+  const userTexts = (events: EventEnvelope[]) =>
+    events.flatMap(({ event }) =>
+      event.type === "item/completed" && event.item.type === "userMessage"
+        ? event.item.content.map((p) => (p.type === "text" ? p.text : ""))
+        : [],
+    );
+
+  it("gives the model input that arrived before a model call, inside that call's step, and replays it", async () => {
+    const { server, kiln, repo } = harness;
+    server.setScenario({
+      steps: [
+        { output: [{ type: "exec_command", cmd: "true" }] },
+        { output: [{ type: "message", text: "Done, and hi." }] },
+      ],
+    });
+    const info = kiln.newThreadInfo({ cwd: repo.dir, approvalPolicy: "never" });
+    const turnId = newId("turn");
+    const journal = memoryJournal(() => "approved", new Map([[`${turnId}#2`, steer("STEER: also say hi")]]));
+    const first = await runOnce(info, journal, turnId);
+    expect(journal.names()).toEqual([
+      "model",
+
+      "tool exec_command …",
+      "model",
+      "inbox …#3",
+    ]);
+    expect(journal.taken).toEqual([`${turnId}#1`, `${turnId}#2`, `${turnId}#3`]);
+    expect(JSON.stringify(harness.requestBody(0).input)).not.toContain("STEER");
+    expect(JSON.stringify(harness.requestBody(1).input)).toContain("STEER: also say hi");
+    expect(userTexts(first)).toEqual(["count once", "STEER: also say hi"]);
+
+    // A replay takes nothing from the inbox: the steps' records hold the input.
+    journal.replay();
+    const replayed = await runOnce(info, journal, turnId);
+    expect(journal.taken).toHaveLength(3);
+    expect(replayed.map(({ at: _, ...rest }) => rest)).toEqual(first.map(({ at: _, ...rest }) => rest));
+  });
+
+  it("goes on with input that arrived while the model gave its final answer", async () => {
+    const { server, kiln, repo } = harness;
+    server.setScenario({
+      steps: [
+        { output: [{ type: "message", text: "First answer." }] },
+        { output: [{ type: "message", text: "Second answer, in French." }] },
+      ],
+    });
+    const info = kiln.newThreadInfo({ cwd: repo.dir, approvalPolicy: "never" });
+    const turnId = newId("turn");
+    const journal = memoryJournal(() => "approved", new Map([[`${turnId}#2`, steer("in French please")]]));
+    const events = await runOnce(info, journal, turnId);
+    expect(journal.names()).toEqual(["model", "inbox …#2", "model", "inbox …#4"]);
+    expect(JSON.stringify(harness.requestBody(1).input)).toContain("in French please");
+    expect(userTexts(events)).toEqual(["count once", "in French please"]);
+    expect(events.at(-1)?.event).toMatchObject({ type: "turn/completed", status: "completed" });
   });
 });

@@ -11,6 +11,7 @@ import {
   emptyUsage,
   type HistoryItem,
   type HistoryToolCall,
+  type InputPart,
   isToolCall,
   KilnError,
   type ReasoningItem,
@@ -44,6 +45,8 @@ export interface TurnHost {
   beforeModelCall?: ((signal: AbortSignal) => Promise<Usage | undefined>) | undefined;
   /** Whether input arrived (steering) that the model has not seen: the turn goes on. */
   hasPendingInput?: (() => boolean) | undefined;
+  /** Steering input from the journal's inbox (see `StepJournal.inbox`); absent: none. */
+  inbox?: TurnInbox | undefined;
   /** Prices a model call (and adds it to the turn and thread totals), when the model has a price. */
   priceCall?:
     | ((call: Usage) => { callUsd: number; turnUsd: number; threadUsd: number } | undefined)
@@ -56,6 +59,17 @@ export interface TurnHost {
   repeatedFailureLimit?: number | undefined;
   /** Runs each model call and tool call as a journaled step (durable execution); absent: in-process. */
   journal?: StepJournal | undefined;
+}
+
+/** Input from outside a durable turn: taken inside its steps, then added to the history. */
+export interface TurnInbox {
+  /** A key for the next take, unique in the turn and the same on a replay. */
+  nextKey(): string;
+  take(key: string): Promise<InputPart[][]>;
+  /** The history item the model sees for an input. */
+  message(parts: InputPart[]): HistoryItem;
+  /** Adds an input to the history and the stream (as steering does). */
+  accept(parts: InputPart[]): void;
 }
 
 /** How often the model is asked to fix a final message that fails `checkFinal`. */
@@ -102,6 +116,14 @@ export async function runTurnLoop(host: TurnHost, signal: AbortSignal): Promise<
       if (step.lastMessage !== undefined) finalResponse = step.lastMessage;
       if (step.calls.length === 0) {
         if (host.hasPendingInput?.() === true) continue;
+        if (host.inbox !== undefined && host.journal !== undefined) {
+          // Input that arrived while the model answered: the turn goes on with it.
+          const inbox = host.inbox;
+          const key = inbox.nextKey();
+          const arrived = await host.journal.step(`inbox ${key}`, () => inbox.take(key));
+          for (const parts of arrived) inbox.accept(parts);
+          if (arrived.length > 0) continue;
+        }
         const problem = host.checkFinal?.(finalResponse);
         if (problem === undefined) return { status: "completed", usage, finalResponse };
         if (corrections >= FINAL_CHECK_RETRIES) {
@@ -176,16 +198,32 @@ async function modelStep(host: TurnHost, signal: AbortSignal): Promise<StepResul
 
   // Journaled: the whole response is recorded as one step, then its events are replayed from the
   // record (live deltas arrive when the call has completed).
+  // A durable turn takes its inbox's input inside the step, so the step's record holds what the
+  // model saw; it is added to the history before the response.
   const journal = host.journal;
-  const events =
-    journal === undefined
-      ? streamWithRetry(host.model, request, signal, host.retry)
-      : await journal.step("model", async () => {
-          const recorded: (ModelStreamEvent | RetryNotice)[] = [];
-          for await (const event of streamWithRetry(host.model, request, signal, host.retry))
-            recorded.push(event);
-          return recorded;
-        });
+  const inbox = host.inbox;
+  const key = inbox?.nextKey();
+  let events: AsyncIterable<ModelStreamEvent | RetryNotice> | (ModelStreamEvent | RetryNotice)[];
+  if (journal === undefined) {
+    events = streamWithRetry(host.model, request, signal, host.retry);
+  } else {
+    const recorded = await journal.step("model", async () => {
+      const arrived = inbox === undefined || key === undefined ? [] : await inbox.take(key);
+      const withInput =
+        arrived.length === 0
+          ? request
+          : {
+              ...request,
+              input: [...request.input, ...arrived.map((parts) => inbox?.message(parts) as HistoryItem)],
+            };
+      const streamed: (ModelStreamEvent | RetryNotice)[] = [];
+      for await (const event of streamWithRetry(host.model, withInput, signal, host.retry))
+        streamed.push(event);
+      return { arrived, streamed };
+    });
+    for (const parts of recorded.arrived) inbox?.accept(parts);
+    events = recorded.streamed;
+  }
   for await (const event of events) {
     switch (event.type) {
       case "text_delta": {

@@ -2,7 +2,7 @@
 // call runs through `step`, which records its result the first time and returns the recorded result on
 // a replay without running it again. The events a step emits are part of its result, so a replay emits
 // the same events (same order, same seqs) as the first run. Without a journal a thread runs as before.
-import type { IdPrefix, ThreadEvent } from "@kiln/protocol";
+import type { IdPrefix, InputPart, ThreadEvent } from "@kiln/protocol";
 import type { ApprovalDecision } from "../tools/tool.ts";
 import type { PendingApproval } from "./approval-gate.ts";
 
@@ -22,6 +22,13 @@ export interface StepJournal {
    * are asked inside the tool's step, as without a journal.
    */
   approval?(request: PendingApproval, signal: AbortSignal): Promise<ApprovalDecision>;
+  /**
+   * Input sent to the running turn from elsewhere (steering through a durable engine's API nodes).
+   * Called inside a step (each model call's, and one when the model gives its final answer), with a
+   * key unique in the turn: it takes the input that arrived, and answers the same input again when
+   * called again with the same key (a step retried after a crash), so nothing is lost or taken twice.
+   */
+  inbox?(key: string): Promise<InputPart[][]>;
 }
 
 /** What a journaled step records: its value and the events it emitted. */

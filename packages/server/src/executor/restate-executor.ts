@@ -30,6 +30,7 @@ export interface DurableTurnSubmission {
   userId: string;
   turnId: string;
   input: TurnInput;
+  outputSchema?: Record<string, unknown>;
   thread: { cwd: string };
 }
 
@@ -117,7 +118,6 @@ export class RestateTurnExecutor implements TurnExecutor {
 
   async startTurn(scope: ThreadScope, request: StartTurnRequest): Promise<string> {
     this.checkAccepting();
-    if (request.outputSchema !== undefined) throw unsupported("a turn with an output schema");
     const thread = await this.owned(scope);
     checkInputPaths(request.input, thread.info.cwd);
     const running = await this.unfinishedTurn(scope);
@@ -137,6 +137,7 @@ export class RestateTurnExecutor implements TurnExecutor {
         userId: scope.userId,
         turnId,
         input: request.input,
+        ...(request.outputSchema === undefined ? {} : { outputSchema: request.outputSchema }),
         thread: { cwd: thread.info.cwd },
       });
       this.invocations.set(turnId, invocationId);
