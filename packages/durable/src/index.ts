@@ -43,3 +43,14 @@ export {
   THREAD_OBJECT,
   type ThreadObjectDeps,
 } from "./thread-object.ts";
+export {
+  type CheckpointInfo,
+  type CheckpointRef,
+  createWorkspaceCheckpointer,
+  type RestoreInfo,
+  type SaveInfo,
+  type SkippedEntry,
+  type SkipReason,
+  type WorkspaceCheckpointer,
+  type WorkspaceCheckpointerOptions,
+} from "./workspace-checkpoint.ts";

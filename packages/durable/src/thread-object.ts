@@ -8,7 +8,7 @@
 // (sub-agents.ts); the parent keeps its children's records in its state.
 // After a crash Restate re-runs the handler with the journal: recorded steps return their results
 // without running again, ids come out the same, so the events are the same and the store skips them.
-import type { Kiln, RolloutWriter } from "@kiln/core";
+import type { Kiln, RolloutWriter, StepJournal } from "@kiln/core";
 import {
   type EventEnvelope,
   type HistoryItem,
@@ -76,7 +76,12 @@ async function runTurn(
   const controller = new AbortController();
   const onCancel = () => controller.abort();
   // Approvals wait on awakeables between steps (approval-object.ts): the API node resolves them.
-  const journal = { ...createRestateJournal(ctx, now, onCancel), approval: awaitApproval(ctx, onCancel) };
+  const journal: StepJournal = {
+    ...createRestateJournal(ctx, now, onCancel),
+    approval: awaitApproval(ctx, onCancel),
+    // Steering from API nodes (store.threadInputs), taken inside the turn's model steps.
+    inbox: (key) => deps.store.threadInputs.take(request.turnId, key),
+  };
   const thread = deps.kiln.openThread(
     info,
     { history, lastEventSeq: lastSeq, rollout: memoryRollout(), events: sessionApprovals },
@@ -127,6 +132,24 @@ async function runTurn(
   }
   if (result === undefined)
     throw new restate.TerminalError(`turn ${request.turnId} ended without turn/completed`);
+  // Steering input that came after the turn's last step was not used: the thread's stream says so.
+  const untaken = await ctx.run("untaken input", () => deps.store.threadInputs.dropUntaken(request.turnId));
+  if (untaken.length > 0) {
+    seq++;
+    const text = untaken.map((parts) => parts.map((p) => (p.type === "text" ? p.text : p.path)).join(" "));
+    await sink.write([
+      {
+        seq,
+        threadId,
+        turnId: request.turnId,
+        at: await ctx.date.now(),
+        event: {
+          type: "warning",
+          message: `input sent while the turn was ending was not used (start a new turn with it): ${text.join(" / ").slice(0, 500)}`,
+        },
+      },
+    ]);
+  }
   ctx.set("history", history);
   ctx.set("lastSeq", seq);
   ctx.set("children", children);

@@ -352,6 +352,78 @@ describe.skipIf(pgUrl === undefined)(
       });
     });
 
+    it("steers a running turn over HTTP: the model gets the input at its next call, and the thread's stream shows it", async () => {
+      const repo = await createTempGitRepo({ "a.txt": "alpha\n" });
+      dirs.push(repo.dir);
+      const thread = await call<{ id: string }>("POST", "/threads", { cwd: repo.dir });
+      model.setScenario({
+        steps: [
+          { output: [{ type: "exec_command", cmd: "echo started >> count.txt; sleep 1" }] },
+          { output: [{ type: "message", text: "Steered." }] },
+        ],
+      });
+      const started = await call<{ turnId: string }>("POST", `/threads/${thread.body.id}/turns`, {
+        input: "work",
+      });
+      await waitFor("the command to start", async () =>
+        (await readFile(join(repo.dir, "count.txt"), "utf8").catch(() => "")).includes("started"),
+      );
+      expect(
+        await call("POST", `/threads/${thread.body.id}/steer`, { input: "STEER-MARK: also check b" }),
+      ).toEqual({
+        status: 202,
+        body: { threadId: thread.body.id, turnId: started.body.turnId },
+      });
+      const events = await streamUntilCompleted(thread.body.id, 0);
+      expect(events.at(-1)?.event).toMatchObject({ type: "turn/completed", status: "completed" });
+      expect(JSON.stringify(model.requests[1]?.body)).toContain("STEER-MARK: also check b");
+      const users = events.flatMap(({ event }) =>
+        event.type === "item/completed" && event.item.type === "userMessage" ? [event.item.content] : [],
+      );
+      expect(users).toEqual([
+        [{ type: "text", text: "work" }],
+        [{ type: "text", text: "STEER-MARK: also check b" }],
+      ]);
+      // Once the turn has ended there is nothing to steer.
+      await waitFor("the turn's row to finish", async () => {
+        const got = await call<{ status: string }>("GET", `/threads/${thread.body.id}`);
+        return got.body.status === "idle";
+      });
+      expect(await call("POST", `/threads/${thread.body.id}/steer`, { input: "late" })).toMatchObject({
+        status: 409,
+        body: { error: { code: "conflict" } },
+      });
+    });
+
+    it("holds a durable turn's final message to its output schema", async () => {
+      const repo = await createTempGitRepo({ "a.txt": "alpha\n" });
+      dirs.push(repo.dir);
+      const thread = await call<{ id: string }>("POST", "/threads", { cwd: repo.dir });
+      model.setScenario({
+        steps: [
+          { output: [{ type: "message", text: "forty-two" }] },
+          { output: [{ type: "message", text: '{"answer":42}' }] },
+        ],
+      });
+      const outputSchema = {
+        type: "object",
+        properties: { answer: { type: "number" } },
+        required: ["answer"],
+        additionalProperties: false,
+      };
+      const started = await call("POST", `/threads/${thread.body.id}/turns`, {
+        input: "answer",
+        outputSchema,
+      });
+      expect(started.status).toBe(202);
+      const events = await streamUntilCompleted(thread.body.id, 0);
+      expect(events.at(-1)?.event).toMatchObject({ type: "turn/completed", status: "completed" });
+      expect(JSON.stringify(model.requests[0]?.body)).toContain('"answer"');
+      expect(JSON.stringify(model.requests[1]?.body)).toContain(
+        "must be JSON that matches the output schema",
+      );
+    });
+
     it("refuses what durable threads cannot do yet with a 400 that says so, and leaves the thread as it was", async () => {
       const repo = await createTempGitRepo({ "a.txt": "alpha\n" });
       dirs.push(repo.dir);
@@ -362,7 +434,6 @@ describe.skipIf(pgUrl === undefined)(
       });
       expect(thread.body.info.approvalPolicy).toBe("on-request");
       for (const [path, body] of [
-        ["steer", { input: "more" }],
         ["fork", {}],
         ["rollback", { turns: 1 }],
       ] as const) {

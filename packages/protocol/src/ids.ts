@@ -3,7 +3,7 @@ import { z } from "zod";
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /** Prefixes of Kiln's ids; an id is `<prefix>_<26 chars, time-sortable>`. */
-export type IdPrefix = "thr" | "turn" | "item" | "task" | "apr" | "call" | "env" | "att" | "sbx";
+export type IdPrefix = "thr" | "turn" | "item" | "task" | "apr" | "call" | "env" | "att" | "sbx" | "ckpt";
 
 /**
  * A new prefixed, time-sortable id (ULID layout: 48-bit millisecond time, then 80 random bits,

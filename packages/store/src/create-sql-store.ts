@@ -10,10 +10,12 @@ import { createSandboxRepo } from "./repos/sandboxes.ts";
 import { createSecretRepo } from "./repos/secrets.ts";
 import { createSessionRepo } from "./repos/sessions.ts";
 import { createTaskRepo } from "./repos/tasks.ts";
+import { createThreadInputRepo } from "./repos/thread-inputs.ts";
 import { createThreadRepo } from "./repos/threads.ts";
 import { createTurnRepo } from "./repos/turns.ts";
 import { createUsageRepo } from "./repos/usage.ts";
 import { createUserRepo } from "./repos/users.ts";
+import { createWorkspaceCheckpointRepo } from "./repos/workspace-checkpoints.ts";
 import type { SqlDatabase, SqlExecutor } from "./sql/sql-database.ts";
 
 /** The repositories over one executor (the database, or one transaction). */
@@ -34,6 +36,8 @@ function createRepos(db: SqlExecutor): KilnStoreRepos {
     environments: createEnvironmentRepo(db),
     tasks: createTaskRepo(db),
     sandboxes: createSandboxRepo(db),
+    workspaceCheckpoints: createWorkspaceCheckpointRepo(db),
+    threadInputs: createThreadInputRepo(db),
   };
 }
 

@@ -635,6 +635,90 @@ export interface SandboxRepo {
   deleteExpiredTokens(now: number): Promise<number>;
 }
 
+/**
+ * One entry of a workspace checkpoint's manifest. `path` is relative to the workspace, `/`-separated,
+ * without `.`/`..` or empty segments. `mode` holds the permission bits (`0o777`, never setuid/setgid).
+ */
+export type WorkspaceManifestEntry =
+  | { type: "dir"; path: string; mode: number }
+  | { type: "file"; path: string; mode: number; sha256: string; size: number }
+  | { type: "symlink"; path: string; target: string };
+
+/** A snapshot of a thread's workspace: its manifest; file contents are blobs of the same user. */
+export interface StoredWorkspaceCheckpoint {
+  id: string;
+  userId: string;
+  threadId: string;
+  createdAt: number;
+  /** Every entry of the tree, parents before children. */
+  manifest: WorkspaceManifestEntry[];
+  /** How many files the manifest has. */
+  files: number;
+  /** The files' total size, uncompressed. */
+  bytes: number;
+}
+
+/** The content of a file, stored once per user and hash. */
+export interface WorkspaceBlob {
+  /** Hex SHA-256 of the uncompressed content. */
+  sha256: string;
+  /** Size of the uncompressed content. */
+  size: number;
+  /** The content, zlib-compressed (the caller compresses and decompresses). */
+  data: Uint8Array;
+}
+
+/**
+ * Workspace checkpoints and their blobs, every call scoped to one user: another user's checkpoints
+ * and blobs are never seen, listed or deleted.
+ */
+export interface WorkspaceCheckpointRepo {
+  /** Of `shas`, those the user has no blob of (each once, in the order given). */
+  missingBlobs(userId: string, shas: readonly string[]): Promise<string[]>;
+  /** Stores blobs; a hash the user already has is kept as it is. */
+  putBlobs(userId: string, blobs: readonly WorkspaceBlob[]): Promise<void>;
+  /** The user's blobs of these hashes (unknown ones are left out). */
+  getBlobs(userId: string, shas: readonly string[]): Promise<WorkspaceBlob[]>;
+  /**
+   * Stores a checkpoint as its thread's newest (`files` and `bytes` are counted from the manifest). A
+   * thread the user does not have → `not_found`; a file whose blob the user lacks → `conflict` (upload
+   * it, then create again); a taken id → `conflict`.
+   */
+  create(checkpoint: Omit<StoredWorkspaceCheckpoint, "files" | "bytes">): Promise<StoredWorkspaceCheckpoint>;
+  /** The thread's newest checkpoint. */
+  latest(scope: ThreadScope): Promise<StoredWorkspaceCheckpoint | undefined>;
+  get(scope: { userId: string; id: string }): Promise<StoredWorkspaceCheckpoint | undefined>;
+  /**
+   * Keeps the thread's newest `keep` (≥ 1) checkpoints and deletes the older ones, with those of their
+   * blobs that no checkpoint of the user references any more. Returns what was deleted. (Blobs uploaded
+   * by a save that died before `create` are not collected.)
+   */
+  prune(scope: ThreadScope & { keep: number }): Promise<{ checkpoints: number; blobs: number }>;
+}
+
+/**
+ * Input sent to a durable thread's running turn (steering from an API node), taken by the worker that
+ * runs the turn. Not scoped: the API node checked the thread's owner; the worker runs the turn.
+ */
+export interface ThreadInputRepo {
+  /** Queues input for the turn. */
+  add(input: {
+    userId: string;
+    threadId: string;
+    turnId: string;
+    input: InputPart[];
+    now: number;
+  }): Promise<void>;
+  /**
+   * Takes the turn's queued input under `key`, oldest first: marks what nobody took with the key and
+   * answers everything marked with it, so taking again with the same key (a retried step) answers the
+   * same input (plus any that came meanwhile).
+   */
+  take(turnId: string, key: string): Promise<InputPart[][]>;
+  /** Deletes (and answers) the turn's input nobody took: it came too late for the turn. */
+  dropUntaken(turnId: string): Promise<InputPart[][]>;
+}
+
 /** The repositories, as seen inside and outside a transaction. */
 export interface KilnStoreRepos {
   readonly users: UserRepo;
@@ -652,6 +736,8 @@ export interface KilnStoreRepos {
   readonly environments: EnvironmentRepo;
   readonly tasks: TaskRepo;
   readonly sandboxes: SandboxRepo;
+  readonly workspaceCheckpoints: WorkspaceCheckpointRepo;
+  readonly threadInputs: ThreadInputRepo;
 }
 
 /** Kiln's database. */

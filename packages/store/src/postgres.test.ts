@@ -2,6 +2,7 @@ import { describe } from "vitest";
 import { describeStoreContract } from "./store.contract.ts";
 import { describeTaskStoreContract } from "./tasks.contract.ts";
 import { createPostgresTestDatabase } from "./test-database.ts";
+import { describeWorkspaceCheckpointContract } from "./workspace-checkpoints.contract.ts";
 
 // CI (.ci/run) starts a throwaway cluster and sets KILN_TEST_PG_URL; locally:
 //   eval "$(scripts/pg-test-cluster.sh start)"; export KILN_TEST_PG_URL KILN_TEST_PG_DIR
@@ -14,5 +15,8 @@ describe.skipIf(adminUrl === undefined)(
   () => {
     describeStoreContract("PostgreSQL store", () => createPostgresTestDatabase(adminUrl ?? ""));
     describeTaskStoreContract("PostgreSQL task store", () => createPostgresTestDatabase(adminUrl ?? ""));
+    describeWorkspaceCheckpointContract("PostgreSQL workspace checkpoints", () =>
+      createPostgresTestDatabase(adminUrl ?? ""),
+    );
   },
 );

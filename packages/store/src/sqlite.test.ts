@@ -6,9 +6,11 @@ import { openStore } from "./open-store.ts";
 import { describeStoreContract } from "./store.contract.ts";
 import { describeTaskStoreContract } from "./tasks.contract.ts";
 import { createSqliteTestDatabase, type TestDatabase } from "./test-database.ts";
+import { describeWorkspaceCheckpointContract } from "./workspace-checkpoints.contract.ts";
 
 describeStoreContract("SQLite store", async () => createSqliteTestDatabase());
 describeTaskStoreContract("SQLite task store", async () => createSqliteTestDatabase());
+describeWorkspaceCheckpointContract("SQLite workspace checkpoints", async () => createSqliteTestDatabase());
 
 describe("SQLite files", () => {
   const dirs: TestDatabase[] = [];

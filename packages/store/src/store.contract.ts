@@ -777,6 +777,43 @@ export function describeStoreContract(name: string, newDatabase: () => Promise<T
       });
     });
 
+    describe("thread inputs", () => {
+      const text = (t: string) => [{ type: "text" as const, text: t }];
+
+      it("a turn's input is taken once per key, oldest first, and a retried take with the same key answers it again", async () => {
+        const user = await newUser();
+        const thread = await newThread(user.id);
+        const [turnA, turnB] = [newId("turn"), newId("turn")];
+        const add = (turnId: string, t: string) =>
+          store.threadInputs.add({ userId: user.id, threadId: thread.id, turnId, input: text(t), now: T0 });
+        await add(turnA, "one");
+        await add(turnA, "two");
+        await add(turnB, "other turn");
+        expect(await store.threadInputs.take(turnA, "k1")).toEqual([text("one"), text("two")]);
+        await add(turnA, "three");
+        expect(await store.threadInputs.take(turnA, "k1")).toEqual([text("one"), text("two"), text("three")]);
+        expect(await store.threadInputs.take(turnA, "k2")).toEqual([]);
+        await add(turnA, "late");
+        expect(await store.threadInputs.dropUntaken(turnA)).toEqual([text("late")]);
+        expect(await store.threadInputs.take(turnA, "k3")).toEqual([]);
+        expect(await store.threadInputs.take(turnB, "k1")).toEqual([text("other turn")]);
+      });
+
+      it("input for another user's thread is refused by the database", async () => {
+        const [owner, other] = [await newUser(), await newUser()];
+        const thread = await newThread(owner.id);
+        await expect(
+          store.threadInputs.add({
+            userId: other.id,
+            threadId: thread.id,
+            turnId: newId("turn"),
+            input: text("x"),
+            now: T0,
+          }),
+        ).rejects.toThrow();
+      });
+    });
+
     describe("secrets", () => {
       it("a secret's bytes round-trip, put replaces, listing shows no bytes, and scopes are separate", async () => {
         const scope = secretScope.user(randomUUID());

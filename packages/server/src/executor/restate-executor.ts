@@ -158,8 +158,28 @@ export class RestateTurnExecutor implements TurnExecutor {
     return turnId;
   }
 
-  async steer(_scope: ThreadScope, _input: TurnInput): Promise<string> {
-    throw unsupported("steering a running turn");
+  /**
+   * Adds input to the thread's running turn: stored (store.threadInputs) for the worker, which gives
+   * it to the model at the turn's next model call. Input that reaches a turn as it ends is refused
+   * (`conflict`) or, when the worker saw it first, reported in the thread's stream as not used.
+   */
+  async steer(scope: ThreadScope, input: TurnInput): Promise<string> {
+    const thread = await this.owned(scope);
+    checkInputPaths(input, thread.info.cwd);
+    const noTurn = () =>
+      new KilnError(
+        "conflict",
+        `thread ${scope.threadId} has no running turn to steer: start one (POST …/turns)`,
+      );
+    const turnId = await this.unfinishedTurn(scope);
+    if (turnId === undefined) throw noTurn();
+    const parts = typeof input === "string" ? [{ type: "text" as const, text: input }] : input;
+    await this.d.store.threadInputs.add({ ...scope, turnId, input: parts, now: this.d.now() });
+    if ((await this.unfinishedTurn(scope)) !== turnId) {
+      // The turn ended meanwhile: take the input back unless the worker already reported it.
+      if ((await this.d.store.threadInputs.dropUntaken(turnId)).length > 0) throw noTurn();
+    }
+    return turnId;
   }
 
   async interrupt(scope: ThreadScope): Promise<string> {

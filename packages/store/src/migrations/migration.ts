@@ -6,6 +6,8 @@ import { z } from "zod";
 import type { SqlDatabase } from "../sql/sql-database.ts";
 import { migration0001 } from "./0001-initial.ts";
 import { migration0002 } from "./0002-tasks.ts";
+import { migration0003 } from "./0003-workspace-checkpoints.ts";
+import { migration0004 } from "./0004-thread-inputs.ts";
 
 /** One schema change, written once per dialect. */
 export interface Migration {
@@ -17,7 +19,7 @@ export interface Migration {
 }
 
 /** Every migration of this Kiln, in order. */
-export const migrations: readonly Migration[] = [migration0001, migration0002];
+export const migrations: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];
 
 /** Any constant: the key of the PostgreSQL advisory lock held while migrating. */
 const MIGRATION_LOCK_KEY = 4_851_003_117;

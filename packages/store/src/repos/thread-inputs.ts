@@ -1,0 +1,41 @@
+// Steering input for durable turns: an API node adds it, the worker running the turn takes it inside
+// a step under the step's key. Taking marks the untaken rows with the key and then answers every row
+// marked with it, so a step retried after a crash (same key) gets the same input back, plus any that
+// arrived meanwhile: nothing is lost or given twice.
+import { InputPart } from "@kiln/protocol";
+import { z } from "zod";
+import type { ThreadInputRepo } from "../kiln-store.ts";
+import { jsonText, parseRows } from "../sql/rows.ts";
+import type { SqlExecutor } from "../sql/sql-database.ts";
+
+const InputRow = z.object({ input: jsonText(z.array(InputPart)) });
+
+/** Steering input of durable turns. */
+export function createThreadInputRepo(db: SqlExecutor): ThreadInputRepo {
+  return {
+    async add({ userId, threadId, turnId, input, now }) {
+      await db.query(
+        "INSERT INTO thread_inputs (user_id, thread_id, turn_id, input, created_at) VALUES (?, ?, ?, ?, ?)",
+        [userId, threadId, turnId, JSON.stringify(input), now],
+      );
+    },
+    async take(turnId, key) {
+      await db.query("UPDATE thread_inputs SET taken_key = ? WHERE turn_id = ? AND taken_key IS NULL", [
+        key,
+        turnId,
+      ]);
+      const { rows } = await db.query(
+        "SELECT input FROM thread_inputs WHERE turn_id = ? AND taken_key = ? ORDER BY seq",
+        [turnId, key],
+      );
+      return parseRows(InputRow, rows, "thread input").map((row) => row.input);
+    },
+    async dropUntaken(turnId) {
+      const { rows } = await db.query(
+        "DELETE FROM thread_inputs WHERE turn_id = ? AND taken_key IS NULL RETURNING input",
+        [turnId],
+      );
+      return parseRows(InputRow, rows, "thread input").map((row) => row.input);
+    },
+  };
+}
