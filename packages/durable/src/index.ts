@@ -54,3 +54,4 @@ export {
   type WorkspaceCheckpointer,
   type WorkspaceCheckpointerOptions,
 } from "./workspace-checkpoint.ts";
+export { createCheckpointSync, type WorkspaceSync } from "./workspace-sync.ts";

@@ -24,6 +24,7 @@ import { createRestateJournal } from "./restate-journal.ts";
 import { createStoreEventSink, type EventNotifier } from "./store-event-sink.ts";
 import { type ChildRecords, DurableSubAgents } from "./sub-agents.ts";
 import { DurableTurnRequest, type DurableTurnResult, THREAD_OBJECT } from "./thread-api.ts";
+import type { WorkspaceSync } from "./workspace-sync.ts";
 
 export { DurableTurnRequest, type DurableTurnResult, THREAD_OBJECT } from "./thread-api.ts";
 
@@ -34,6 +35,11 @@ export interface ThreadObjectDeps {
   kiln: Kiln;
   /** Tells API nodes of stored events (PostgreSQL NOTIFY); without it they poll. */
   notifier?: EventNotifier;
+  /**
+   * Checkpoints workspaces to the store for workers on node-local disks (workspace-sync.ts); absent:
+   * workspaces are on a volume every worker mounts at the same path.
+   */
+  workspaces?: WorkspaceSync;
 }
 
 /** The thread object, to bind to a Restate endpoint. */
@@ -68,6 +74,9 @@ async function runTurn(
   const children = (await ctx.get<ChildRecords>("children")) ?? {};
   // Approvals answered "for the session" (or for a command prefix) in earlier turns.
   const sessionApprovals = (await ctx.get<EventEnvelope[]>("sessionApprovals")) ?? [];
+  // On node-local disks this worker may lack the files of the thread's last completed step.
+  const workspace = { userId: request.userId, threadId };
+  await deps.workspaces?.prepare(workspace, info.cwd, info.parentThreadId);
   const now = await ctx.date.now();
   // A sub-agent's turn comes from its parent, not an API node: record it where API nodes list turns
   // (its approvals are listed from there).
@@ -81,6 +90,9 @@ async function runTurn(
     approval: awaitApproval(ctx, onCancel),
     // Steering from API nodes (store.threadInputs), taken inside the turn's model steps.
     inbox: (key) => deps.store.threadInputs.take(request.turnId, key),
+    ...(deps.workspaces === undefined
+      ? {}
+      : { afterMutation: () => deps.workspaces?.save(workspace, info.cwd) ?? Promise.resolve(undefined) }),
   };
   const thread = deps.kiln.openThread(
     info,

@@ -3,7 +3,7 @@
 // fake model server, a real temp git workspace and bwrap. Each test runs a scripted turn whose tool call
 // appends a line to a file, crashes one process while the next model call streams, and checks that the
 // turn completes, the command ran once, and the thread's events are stored once each, gap-free.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -75,11 +75,14 @@ describe.skipIf(pgUrl === undefined)(title("turns on Restate with PostgreSQL"), 
   });
 
   /** Starts a worker process on a new port and (unless told not to) puts it behind the balancer. */
-  async function startWorker(behindBalancer = true): Promise<number> {
+  async function startWorker(behindBalancer = true, checkpoints = false): Promise<number> {
     const port = await freePort();
     const child = spawn(
       process.execPath,
-      [workerScript, JSON.stringify({ port, dbUrl: db.url, kilnHome: home, modelUrl: model.url })],
+      [
+        workerScript,
+        JSON.stringify({ port, dbUrl: db.url, kilnHome: home, modelUrl: model.url, checkpoints }),
+      ],
       { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, RESTATE_LOGGING: "WARN" } },
     );
     workers.set(port, child);
@@ -174,6 +177,47 @@ describe.skipIf(pgUrl === undefined)(title("turns on Restate with PostgreSQL"), 
     expect(await readFile(join(repo.dir, "count.txt"), "utf8")).toBe("ran\n");
     expect(model.requests).toHaveLength(3);
     expectOneRunOfEverything(list, turnId);
+  });
+
+  it("continues a turn on a worker with its own disk from the checkpoint of the last completed step", async () => {
+    const first = await startWorker(true, true);
+    const second = await startWorker(false, true);
+    await registerDeployment(restate.adminUrl, balancer.url);
+    model.setScenario({
+      steps: [
+        { output: [{ type: "exec_command", cmd: "echo one >> notes.txt" }] },
+        // The crash window: the first worker dies while this call streams.
+        { output: [{ type: "exec_command", cmd: "cat notes.txt a.txt > seen.txt" }], chunkDelayMs: 150 },
+        { output: [{ type: "exec_command", cmd: "cat notes.txt a.txt > seen.txt" }] },
+        { output: [{ type: "message", text: "Seen." }] },
+      ],
+    });
+    const threadId = newId("thr");
+    const turnId = newId("turn");
+    await sendTurn(threadId, turnId);
+    await waitFor("the model call after the first command", () => model.requests.length >= 2);
+    killWorker(first);
+    // The dead worker's disk is gone with it: the next worker has none of the thread's files.
+    await rm(repo.dir, { recursive: true, force: true });
+    balancer.upstreams.push(second);
+
+    const list = await completedTurn(threadId);
+    expect(list.at(-1)?.event).toMatchObject({ type: "turn/completed", turnId, status: "completed" });
+    expect(list.map((e) => e.seq)).toEqual(list.map((_, i) => i + 1));
+    expect(await readFile(join(repo.dir, "notes.txt"), "utf8")).toBe("one\n");
+    expect(await readFile(join(repo.dir, "seen.txt"), "utf8")).toBe("one\nalpha\n");
+    // The repository came back whole: its history and what changed since.
+    const git = (args: string[]) =>
+      new Promise<string>((resolve, reject) =>
+        execFile("git", ["-C", repo.dir, ...args], (error, stdout) =>
+          error ? reject(error) : resolve(stdout),
+        ),
+      );
+    expect(await git(["status", "--porcelain"])).toBe("?? notes.txt\n?? seen.txt\n");
+    expect(await store.workspaceCheckpoints.latest({ userId, threadId })).toMatchObject({
+      threadId,
+      files: expect.any(Number),
+    });
   });
 
   it("finishes a turn when restate-server is SIGKILLed mid-turn and started again", async () => {

@@ -1,9 +1,15 @@
 // A durable worker as its own process, so a test can SIGKILL it mid-turn. Runs the built packages
-// (dist/, made by the test suite's global setup). Argument: JSON {port, dbUrl, kilnHome, modelUrl}.
+// (dist/, made by the test suite's global setup). Argument: JSON {port, dbUrl, kilnHome, modelUrl,
+// checkpoints?} (checkpoints: workspaces on node-local disks, as `kiln worker --workspaces checkpoint`).
 // Prints one JSON line {"url": …} once serving. Stored events are announced with PostgreSQL NOTIFY,
 // as `kiln worker` does.
 import { Kiln } from "@kiln/core";
-import { createPgEventNotifier, startDurableWorker } from "@kiln/durable";
+import {
+  createCheckpointSync,
+  createPgEventNotifier,
+  createWorkspaceCheckpointer,
+  startDurableWorker,
+} from "@kiln/durable";
 import { openStore } from "@kiln/store";
 
 const options = JSON.parse(process.argv[2] ?? "{}");
@@ -13,7 +19,15 @@ const kiln = new Kiln({
   overrides: [`openai_base_url="${options.modelUrl}"`, "model_providers.openai.retry_base_delay_ms=10"],
 });
 const notifier = createPgEventNotifier(options.dbUrl);
-const worker = await startDurableWorker({ store, kiln, notifier, port: options.port });
+const worker = await startDurableWorker({
+  store,
+  kiln,
+  notifier,
+  port: options.port,
+  ...(options.checkpoints === true
+    ? { workspaces: createCheckpointSync(createWorkspaceCheckpointer(store)) }
+    : {}),
+});
 process.stdout.write(`${JSON.stringify({ url: worker.url })}\n`);
 process.once("SIGTERM", () => {
   void worker

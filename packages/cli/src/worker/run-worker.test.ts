@@ -54,7 +54,16 @@ describe("kiln worker arguments", () => {
       advertise: "http://workers:9080",
       register: true,
       identityKeys: [],
+      workspaces: "shared",
     });
+  });
+
+  it("takes --workspaces checkpoint for node-local disks, and refuses other modes", () => {
+    const base = ["--restate-admin", "http://restate:9070", "--db", "postgres://kiln@db/kiln"];
+    expect(parseWorkerArgs([...base, "--workspaces", "checkpoint"])?.workspaces).toBe("checkpoint");
+    expect(() => parseWorkerArgs([...base, "--workspaces", "nfs"])).toThrow(
+      '--workspaces must be "shared" or "checkpoint", not "nfs"',
+    );
   });
 
   it("takes repeated --restate-identity-key flags over $KILN_RESTATE_IDENTITY_KEYS", () => {

@@ -8,7 +8,9 @@
 import { parseArgs } from "node:util";
 import { Kiln } from "@kiln/core";
 import {
+  createCheckpointSync,
   createPgEventNotifier,
+  createWorkspaceCheckpointer,
   parseIdentityPublicKey,
   registerDeployment,
   startDurableWorker,
@@ -39,8 +41,12 @@ thread; each model call and tool call a journaled step) and registers itself wit
                        key the worker runs what anyone who reaches its port sends: restrict access.
                        \`kiln worker identity-key --out FILE\` makes a key pair.
 
-Model settings come from $KILN_HOME/config.toml, as for kiln exec. Workspaces (thread cwd) must be
-on storage every worker sees at the same path (see docs/scale.md).`;
+  --workspaces MODE    Where thread workspaces (cwd) live: "shared" (default), a volume every worker
+                       mounts at the same path; or "checkpoint", node-local disks: each mutating step
+                       saves the workspace to the database, and a worker taking a turn over restores
+                       it first (see docs/scale.md)
+
+Model settings come from $KILN_HOME/config.toml, as for kiln exec.`;
 
 /** Parsed `kiln worker` options. */
 export interface WorkerArgs {
@@ -50,6 +56,8 @@ export interface WorkerArgs {
   host: string;
   advertise: string | undefined;
   register: boolean;
+  /** Where thread workspaces live: a volume every worker mounts, or node-local disks + checkpoints. */
+  workspaces: "shared" | "checkpoint";
   /** Request identity public keys (`publickeyv1_…`), from the flags and $KILN_RESTATE_IDENTITY_KEYS. */
   identityKeys: string[];
 }
@@ -73,6 +81,7 @@ export function parseWorkerArgs(
         host: { type: "string" },
         advertise: { type: "string" },
         "no-register": { type: "boolean" },
+        workspaces: { type: "string" },
         "restate-identity-key": { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
       },
@@ -112,8 +121,12 @@ export function parseWorkerArgs(
       throw error;
     }
   }
+  const workspaces = values.workspaces ?? "shared";
+  if (workspaces !== "shared" && workspaces !== "checkpoint")
+    throw new WorkerUsageError(`--workspaces must be "shared" or "checkpoint", not "${String(workspaces)}"`);
   return {
     restateAdmin: admin,
+    workspaces,
     db,
     port,
     host: typeof values.host === "string" ? values.host : "127.0.0.1",
@@ -150,6 +163,9 @@ export async function runWorker(io: CliIo, signal?: AbortSignal): Promise<number
     port: args.port,
     host: args.host,
     identityKeys: args.identityKeys,
+    ...(args.workspaces === "checkpoint"
+      ? { workspaces: createCheckpointSync(createWorkspaceCheckpointer(store)) }
+      : {}),
   }).catch(async (error: unknown) => {
     await notifier.close();
     await store.close();

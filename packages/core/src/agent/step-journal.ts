@@ -29,6 +29,12 @@ export interface StepJournal {
    * called again with the same key (a step retried after a crash), so nothing is lost or taken twice.
    */
   inbox?(key: string): Promise<InputPart[][]>;
+  /**
+   * Runs inside each mutating tool call's step, after the call ran: a durable engine saves the
+   * workspace there (a checkpoint another worker can restore), so a step is recorded only once its
+   * effects are saved. Answers a warning for the user when it could not save.
+   */
+  afterMutation?(): Promise<string | undefined>;
 }
 
 /** What a journaled step records: its value and the events it emitted. */

@@ -143,12 +143,19 @@ async function journaledCall(
     }
     const events: ThreadEvent[] = [];
     const output = await run({ ...ctx, emit: (event) => events.push(event) });
+    if (p.mutating) await saveAfterMutation(journal, events);
     return { output, events, plan: { itemId: ctx.plan.itemId ?? null, steps: ctx.plan.steps } };
   });
   ctx.plan.itemId = recorded.plan.itemId ?? undefined;
   ctx.plan.steps = recorded.plan.steps;
   for (const event of recorded.events) ctx.emit(event);
   return recorded.output;
+}
+
+/** The journal's save after a mutating call (inside its step); a failure to save is a warning. */
+async function saveAfterMutation(journal: StepJournal, events: ThreadEvent[]): Promise<void> {
+  const warning = await journal.afterMutation?.();
+  if (warning !== undefined) events.push({ type: "warning", message: warning });
 }
 
 /** Hooks whose runs are journaled steps (for a call that runs outside a step). */
@@ -228,6 +235,7 @@ async function journaledCallWithApprovals(
       };
       try {
         const output = await run({ ...ctx, emit: (event) => events.push(event), askApproval });
+        if (p.mutating) await saveAfterMutation(journal, events);
         return { output, approval: null, events, plan: plan() };
       } catch (error) {
         if (!(error instanceof ApprovalNeeded)) throw error;
