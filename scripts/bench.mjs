@@ -19,6 +19,7 @@ import { benchServer, spread } from "../bench/server-bench.mjs";
 import { benchStartup } from "../bench/startup-bench.mjs";
 import { stepBreakdown } from "../bench/step-breakdown.mjs";
 import { benchTasks } from "../bench/task-bench.mjs";
+import { benchCheckpoints } from "../packages/durable/bench/checkpoint-bench.mjs";
 import { benchDurable } from "../packages/durable/bench/restate-bench.mjs";
 import { benchWorkers } from "../packages/durable/bench/workers-bench.mjs";
 
@@ -66,6 +67,7 @@ const durable = process.env.KILN_TEST_PG_URL
   ? await section("durable (Restate)", async () => ({
       steps: await benchDurable({ pgUrl: process.env.KILN_TEST_PG_URL, steps: 10, runs: 2, concurrent: 10 }),
       workers: await benchWorkers({ pgUrl: process.env.KILN_TEST_PG_URL, concurrent: 10, steps: 5 }),
+      checkpoints: await benchCheckpoints({ pgUrl: process.env.KILN_TEST_PG_URL, files: 5000, runs: 3 }),
     }))
   : null;
 
@@ -303,7 +305,7 @@ function durableRows(d) {
       figureRow("(skipped)", "—", 'KILN_TEST_PG_URL is not set: eval "$(scripts/pg-test-cluster.sh start)"'),
     ];
   }
-  const { steps: s, workers: w } = d;
+  const { steps: s, workers: w, checkpoints: c } = d;
   return [
     sectionRow(`7. turns on Restate + PostgreSQL (restate-server from npm, bwrap), fake model`),
     figureRow(`${s.steps}-command turn, in-process (median)`, ms(s.inProcessTurnMs)),
@@ -317,6 +319,13 @@ function durableRows(d) {
       "  the same with 2 kiln workers behind one address",
       `${w.twoWorkers.turnsPerSecond.toFixed(1)} turns/s (${ms(w.twoWorkers.wallMs)})`,
     ),
+    figureRow(
+      `workspace checkpoint (--workspaces checkpoint), ${c.files} files / ${mib(c.bytes / 1024)}: first save`,
+      ms(c.firstSaveMs),
+    ),
+    figureRow("  save after one file changed (paid by each mutating step)", ms(c.oneChangeSaveMs)),
+    figureRow("  restore into an empty directory (a worker taking a turn over)", ms(c.restoreEmptyMs)),
+    figureRow("  restore with nothing to change", ms(c.restoreUnchangedMs)),
   ];
 }
 
