@@ -207,6 +207,64 @@ describe("approvals under a journal with an approval hook", () => {
   });
 });
 
+describe("on-failure escalation under a journal with an approval hook", () => {
+  it("stops at the question after the sandboxed attempt, and with the answer runs the command outside the sandbox without running the sandboxed attempt again", async () => {
+    const { server, kiln, repo } = harness;
+    const { mkdtemp, rm } = await import("node:fs/promises");
+    // Under /usr: read-only in the sandbox, so the write fails there and works outside it.
+    const outside = await mkdtemp("/usr/local/kiln-durable-onfailure-");
+    try {
+      server.setScenario({
+        steps: [
+          { output: [{ type: "exec_command", cmd: `echo made >> ${outside}/x.txt` }] },
+          { output: [{ type: "message", text: "done" }] },
+        ],
+      });
+      const info = kiln.newThreadInfo({ cwd: repo.dir, approvalPolicy: "on-failure" });
+      const journal = memoryJournal(() => "approved");
+      const turnId = newId("turn");
+      const first = await runOnce(info, journal, turnId);
+      expect(journal.names()).toEqual([
+        "model",
+        "start exec_command …",
+        "tool exec_command …",
+        "approval …",
+        "start exec_command … #2",
+        "tool exec_command … #2",
+        "model",
+      ]);
+      expect(journal.asked).toEqual([
+        expect.objectContaining({
+          escalated: true,
+          reason: expect.stringMatching(/^it failed in the sandbox/),
+        }),
+      ]);
+      expect(await readFile(join(outside, "x.txt"), "utf8")).toBe("made\n");
+      // Two command items: the sandboxed attempt (failed) and the run outside it.
+      const commands = first.flatMap(({ event }) =>
+        event.type === "item/completed" && event.item.type === "commandExecution"
+          ? [event.item.exitCode]
+          : [],
+      );
+      expect(commands).toEqual([expect.any(Number), 0]);
+      expect(commands[0]).not.toBe(0);
+      expect(
+        harness
+          .requestBody(1)
+          .input.filter((i) => i.type === "function_call_output")
+          .map((i) => i.output),
+      ).toEqual([expect.stringMatching(/^Exit code: 0/)]);
+
+      // A replay runs nothing again.
+      journal.replay();
+      await runOnce(info, journal, turnId);
+      expect(await readFile(join(outside, "x.txt"), "utf8")).toBe("made\n");
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("steering input from the journal's inbox", () => {
   const steer = (text: string): InputPart[][] => [[{ type: "text", text }]];
   const userTexts = (events: EventEnvelope[]) =>

@@ -183,6 +183,8 @@ interface Attempt {
   approval: ApprovalRequest | null;
   events: ThreadEvent[];
   plan: { itemId: string | null; steps: ToolContext["plan"]["steps"] };
+  /** Results of the parts run through `ctx.once` (kept for the next attempt). */
+  once?: Record<string, unknown>;
 }
 
 /**
@@ -191,8 +193,10 @@ interface Attempt {
  * the tool runs with the decisions known so far; at a question it has no decision for, the step ends
  * recording the question; the question is asked between steps (`ctx.askApproval` → the gate → the
  * journal's `approval`), and the next attempt runs with the answer. Tools ask before they act, so an
- * attempt that stops at a question did nothing; a question asked after the call did something (the
- * `on-failure` retry outside the sandbox) cannot stop it and is declined, with a warning.
+ * attempt that stops at a question did nothing — or only what it ran through `ctx.once` (the sandboxed
+ * attempt before an `on-failure` question), whose result is recorded and answered to the next attempt
+ * instead of acting again. A question asked after the call did anything else cannot stop it and is
+ * declined, with a warning.
  */
 async function journaledCallWithApprovals(
   journal: StepJournal,
@@ -202,6 +206,8 @@ async function journaledCallWithApprovals(
 ): Promise<string> {
   const call = p.call;
   const decisions: ApprovalDecision[] = [];
+  // Parts of the call run through `ctx.once` in earlier attempts, by key: not run again.
+  const done: Record<string, unknown> = {};
   for (let attempt = 1; ; attempt++) {
     const name = `${call.name} ${call.call_id}${attempt === 1 ? "" : ` #${attempt}`}`;
     let startedNow = true;
@@ -222,11 +228,22 @@ async function journaledCallWithApprovals(
         return { output: INTERRUPTED_STEP_OUTPUT, approval: null, events: [warning], plan: plan() };
       }
       const events: ThreadEvent[] = [];
+      const ran: Record<string, unknown> = {};
+      // Events emitted inside `once` parts: their effects are recorded, so stopping after them is safe.
+      let recordedEvents = 0;
+      const once = async <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+        if (key in done) return done[key] as T;
+        const before = events.length;
+        const value = await fn();
+        ran[key] = value;
+        recordedEvents += events.length - before;
+        return value;
+      };
       let asked = 0;
       const askApproval = async (request: ApprovalRequest): Promise<ApprovalDecision> => {
         const known = decisions[asked++];
         if (known !== undefined) return known;
-        if (events.length === 0) throw new ApprovalNeeded(request);
+        if (events.length === recordedEvents) throw new ApprovalNeeded(request);
         events.push({
           type: "warning",
           message: `approval needed for "${request.summary}" after the call had started: a durable thread cannot wait for it there, so it was declined`,
@@ -234,14 +251,16 @@ async function journaledCallWithApprovals(
         return "denied";
       };
       try {
-        const output = await run({ ...ctx, emit: (event) => events.push(event), askApproval });
+        const output = await run({ ...ctx, emit: (event) => events.push(event), askApproval, once });
         if (p.mutating) await saveAfterMutation(journal, events);
         return { output, approval: null, events, plan: plan() };
       } catch (error) {
         if (!(error instanceof ApprovalNeeded)) throw error;
-        return { output: "", approval: error.request, events, plan: plan() };
+        if (recordedEvents > 0 && p.mutating) await saveAfterMutation(journal, events);
+        return { output: "", approval: error.request, events, plan: plan(), once: ran };
       }
     });
+    Object.assign(done, recorded.once ?? {});
     ctx.plan.itemId = recorded.plan.itemId ?? undefined;
     ctx.plan.steps = recorded.plan.steps;
     for (const event of recorded.events) ctx.emit(event);

@@ -27,6 +27,13 @@ export interface ToolContext {
   agents?: SubAgentControl | undefined;
   /** The turn's plan (update_plan). */
   plan: { itemId: string | undefined; steps: PlanStep[] };
+  /**
+   * Runs a part of the call that acts (e.g. the sandboxed attempt of a command) once per call: under
+   * a durable journal, a call that asks for an approval after that part is stopped at the question and
+   * runs again once it is answered, and this part then answers its first result instead of acting
+   * again. Without a journal (or outside such a call) it just runs `fn`.
+   */
+  once?<T>(key: string, fn: () => Promise<T>): Promise<T>;
 }
 
 /** What needs a person's decision. */

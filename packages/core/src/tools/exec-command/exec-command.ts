@@ -103,7 +103,10 @@ const SANDBOX_DENIAL =
  * to the person to run again outside the sandbox.
  */
 async function runWithFailureEscalation(args: ExecCommandArgs, ctx: ToolContext): Promise<string> {
-  const result = await runExecCommand(args, ctx, false);
+  // A durable turn may stop at the question below and run this call again with the answer: the
+  // sandboxed attempt must not run twice.
+  const sandboxed = () => runExecCommand(args, ctx, false);
+  const result = await (ctx.once === undefined ? sandboxed() : ctx.once("sandboxed", sandboxed));
   if (
     ctx.approvalPolicy !== "on-failure" ||
     ctx.sandboxPolicy.mode === "danger-full-access" ||
