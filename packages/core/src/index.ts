@@ -83,6 +83,7 @@ export { type ExpandedPrompt, expandPrompt, splitArguments } from "./prompts/exp
 export { type CustomPrompt, listPrompts } from "./prompts/list-prompts.ts";
 export { findLatestRollout, findRollout, listRollouts } from "./rollout/find-rollout.ts";
 export { type RolloutState, readRollout } from "./rollout/read-rollout.ts";
+export { planRollback, type RollbackPlan, rollbackWarning } from "./rollout/rollback.ts";
 export type { RolloutWriter } from "./rollout/rollout-writer.ts";
 export { type DiscoveredSkills, discoverSkills, type Skill } from "./skills/discover-skills.ts";
 export { createLoadSkillTool } from "./skills/load-skill/load-skill.ts";

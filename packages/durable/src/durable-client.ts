@@ -3,7 +3,12 @@
 // (Restate cancels the invocation; the running step is aborted and the turn ends "interrupted").
 import { type ApprovalDecisionInput, KilnError } from "@kiln/protocol";
 import { APPROVAL_OBJECT } from "./approval-object.ts";
-import { type DurableTurnRequest, THREAD_OBJECT } from "./thread-object.ts";
+import {
+  type DurableTurnRequest,
+  type ReplaceHistoryRequest,
+  type SeedHistoryRequest,
+  THREAD_OBJECT,
+} from "./thread-api.ts";
 
 /** Submits a turn; resolves to Restate's invocation id once Restate has accepted it. */
 export async function submitTurn(
@@ -58,6 +63,41 @@ export async function decideApproval(
   }
 }
 
+/**
+ * Calls one of the thread object's history handlers (`replaceHistory`, `seedHistory`) through the
+ * ingress and waits for its answer. The handler's 404 and 409 come back as `not_found` and `conflict`.
+ */
+export async function callThreadHandler<T>(
+  ingressUrl: string,
+  threadId: string,
+  handler: "replaceHistory" | "seedHistory",
+  body: ReplaceHistoryRequest | SeedHistoryRequest,
+  signal?: AbortSignal,
+): Promise<T> {
+  const url = new URL(`/${THREAD_OBJECT}/${encodeURIComponent(threadId)}/${handler}`, ingressUrl);
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    ...(signal === undefined ? {} : { signal }),
+  }).catch((error: unknown) => {
+    throw unreachable("ingress", ingressUrl, error);
+  });
+  const text = await response.text();
+  if (response.ok) return JSON.parse(text) as T;
+  let message = text.slice(0, 300);
+  try {
+    message = (JSON.parse(text) as { message?: string }).message ?? message;
+  } catch {
+    // Not JSON: the text as it is.
+  }
+  const code = response.status === 409 ? "conflict" : response.status === 404 ? "not_found" : "internal";
+  throw new KilnError(
+    code,
+    code === "internal" ? `Restate's ${handler} of ${threadId} failed: ${message}` : message,
+  );
+}
+
 /** Interrupts a running turn by cancelling its invocation (admin API). */
 export async function interruptTurn(
   adminUrl: string,
@@ -90,6 +130,10 @@ export interface DurableClient {
   submit(threadId: string, request: DurableTurnRequest, signal?: AbortSignal): Promise<string>;
   interrupt(threadId: string, invocationId: string | undefined, signal?: AbortSignal): Promise<void>;
   decideApproval(approvalId: string, decision: ApprovalDecisionInput, signal?: AbortSignal): Promise<void>;
+  /** Rolls a thread back to a planned history (see `replaceHistory`). */
+  replaceHistory(threadId: string, request: ReplaceHistoryRequest, signal?: AbortSignal): Promise<void>;
+  /** Gives a new thread (a fork) its settings and history (see `seedHistory`). */
+  seedHistory(threadId: string, request: SeedHistoryRequest, signal?: AbortSignal): Promise<void>;
 }
 
 /** A client of one Restate cluster (its ingress and admin URLs). */
@@ -98,6 +142,12 @@ export function createDurableClient(urls: { ingressUrl: string; adminUrl: string
     submit: (threadId, request, signal) => submitTurn(urls.ingressUrl, threadId, request, signal),
     decideApproval: (approvalId, decision, signal) =>
       decideApproval(urls.ingressUrl, approvalId, decision, signal),
+    async replaceHistory(threadId, request, signal) {
+      await callThreadHandler(urls.ingressUrl, threadId, "replaceHistory", request, signal);
+    },
+    async seedHistory(threadId, request, signal) {
+      await callThreadHandler(urls.ingressUrl, threadId, "seedHistory", request, signal);
+    },
     async interrupt(threadId, invocationId, signal) {
       const id = invocationId ?? (await runningInvocation(urls.adminUrl, threadId, signal));
       if (id === undefined) {

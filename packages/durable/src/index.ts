@@ -1,5 +1,6 @@
 export { APPROVAL_OBJECT, approvalObject, awaitApproval } from "./approval-object.ts";
 export {
+  callThreadHandler,
   createDurableClient,
   type DurableClient,
   decideApproval,
@@ -36,6 +37,7 @@ export {
   startRestateServer,
 } from "./restate-server.ts";
 export { createStoreEventSink, type EventNotifier, type EventSink } from "./store-event-sink.ts";
+export { ReplaceHistoryRequest, SeedHistoryRequest } from "./thread-api.ts";
 export {
   createThreadObject,
   DurableTurnRequest,

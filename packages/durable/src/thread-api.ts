@@ -2,9 +2,11 @@
 // a parent thread calling its sub-agents (each a thread object of its own).
 import {
   ApprovalPolicy,
+  HistoryItem,
   InputPart,
   SandboxMode,
   ThreadId,
+  ThreadInfo,
   type ThreadItem,
   TurnId,
   type TurnStatus,
@@ -54,3 +56,25 @@ export interface DurableTurnResult {
   /** The turn's completed items but the user's message (a parent shows its sub-agent's work). */
   items?: ThreadItem[];
 }
+
+/** What `replaceHistory` is given: a rollback an API node planned from the stored rollout lines. */
+export const ReplaceHistoryRequest = z.object({
+  userId: z.string().min(1),
+  /** The history the model keeps. */
+  history: z.array(HistoryItem),
+  /** The `compacted` line's turn id (the first dropped turn: see core's `planRollback`). */
+  lineTurnId: z.string().min(1),
+  /** The thread's last rollout line the plan was made from: a thread that changed since is a 409. */
+  expectLineSeq: z.number().int().min(0),
+  /** The `warning` event that tells the thread's readers what was dropped. */
+  warning: z.string(),
+});
+export type ReplaceHistoryRequest = z.infer<typeof ReplaceHistoryRequest>;
+
+/** What `seedHistory` is given: a new thread (a fork) and the history it starts with. */
+export const SeedHistoryRequest = z.object({
+  userId: z.string().min(1),
+  info: ThreadInfo,
+  history: z.array(HistoryItem),
+});
+export type SeedHistoryRequest = z.infer<typeof SeedHistoryRequest>;

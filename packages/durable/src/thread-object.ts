@@ -8,7 +8,7 @@
 // (sub-agents.ts); the parent keeps its children's records in its state.
 // After a crash Restate re-runs the handler with the journal: recorded steps return their results
 // without running again, ids come out the same, so the events are the same and the store skips them.
-import type { Kiln, RolloutWriter, StepJournal } from "@kiln/core";
+import type { Kiln, StepJournal } from "@kiln/core";
 import {
   type EventEnvelope,
   type HistoryItem,
@@ -22,8 +22,10 @@ import * as restate from "@restatedev/restate-sdk";
 import { awaitApproval } from "./approval-object.ts";
 import { createRestateJournal } from "./restate-journal.ts";
 import { createStoreEventSink, type EventNotifier } from "./store-event-sink.ts";
+import { storedRollout } from "./stored-rollout.ts";
 import { type ChildRecords, DurableSubAgents } from "./sub-agents.ts";
 import { DurableTurnRequest, type DurableTurnResult, THREAD_OBJECT } from "./thread-api.ts";
+import { replaceHistory, seedHistory } from "./thread-history.ts";
 import type { WorkspaceSync } from "./workspace-sync.ts";
 
 export { DurableTurnRequest, type DurableTurnResult, THREAD_OBJECT } from "./thread-api.ts";
@@ -52,6 +54,10 @@ export function createThreadObject(deps: ThreadObjectDeps) {
         if (!parsed.success) throw new restate.TerminalError(`invalid turn request: ${parsed.error.message}`);
         return runTurn(ctx, parsed.data, deps);
       },
+      /** A rollback an API node planned (thread-history.ts). */
+      replaceHistory: (ctx: restate.ObjectContext, raw: unknown) => replaceHistory(ctx, raw, deps),
+      /** A fork's settings and starting history (thread-history.ts). */
+      seedHistory: (ctx: restate.ObjectContext, raw: unknown) => seedHistory(ctx, raw, deps),
     },
     options: {
       // A model call or a command can be quiet for minutes: the invocation stays with its worker.
@@ -70,6 +76,8 @@ async function runTurn(
   const info = (await ctx.get<ThreadInfo>("info")) ?? (await createThread(ctx, request, deps));
   const history = (await ctx.get<HistoryItem[]>("history")) ?? [];
   const lastSeq = (await ctx.get<number>("lastSeq")) ?? 0;
+  // The thread's rollout lines go to the store (forks and rollbacks are planned from them).
+  const rollout = storedRollout(deps.store, info, (await ctx.get<number>("lastLineSeq")) ?? 0);
   const depth = (await ctx.get<number>("depth")) ?? 0;
   const children = (await ctx.get<ChildRecords>("children")) ?? {};
   // Approvals answered "for the session" (or for a command prefix) in earlier turns.
@@ -96,7 +104,7 @@ async function runTurn(
   };
   const thread = deps.kiln.openThread(
     info,
-    { history, lastEventSeq: lastSeq, rollout: memoryRollout(), events: sessionApprovals },
+    { history, lastEventSeq: lastSeq, rollout, events: sessionApprovals },
     {
       journal,
       depth,
@@ -162,7 +170,9 @@ async function runTurn(
       },
     ]);
   }
+  await rollout.flush();
   ctx.set("history", history);
+  ctx.set("lastLineSeq", rollout.lastSeq);
   ctx.set("lastSeq", seq);
   ctx.set("children", children);
   ctx.set("sessionApprovals", sessionApprovals);
@@ -252,12 +262,4 @@ function isSessionApproval(event: ThreadEvent): boolean {
     event.item.type === "approval" &&
     (event.item.decision === "approved_for_session" || event.item.decision === "approved_prefix")
   );
-}
-
-/**
- * The thread's rollout lines are not kept: its history lives in the object's state and its events in
- * the store.
- */
-function memoryRollout(): RolloutWriter {
-  return { path: "restate:", append: () => undefined, sync: () => undefined, close: () => undefined };
 }

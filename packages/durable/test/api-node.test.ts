@@ -424,27 +424,63 @@ describe.skipIf(pgUrl === undefined)(
       );
     });
 
-    it("refuses what durable threads cannot do yet with a 400 that says so, and leaves the thread as it was", async () => {
+    it("forks a durable thread at a turn and rolls one back, planned from its stored rollout, with the model seeing the right history", async () => {
       const repo = await createTempGitRepo({ "a.txt": "alpha\n" });
       dirs.push(repo.dir);
-      // Approval policies are supported (durable-approvals.test.ts): the thread keeps the one asked for.
-      const thread = await call<{ id: string; info: { approvalPolicy: string } }>("POST", "/threads", {
-        cwd: repo.dir,
-        approvalPolicy: "on-request",
-      });
-      expect(thread.body.info.approvalPolicy).toBe("on-request");
-      for (const [path, body] of [
-        ["fork", {}],
-        ["rollback", { turns: 1 }],
-      ] as const) {
-        expect(await call("POST", `/threads/${thread.body.id}/${path}`, body)).toMatchObject({
-          status: 400,
-          body: { error: { code: "invalid_request", message: expect.stringContaining("--engine restate") } },
+      const created = await call<{ id: string }>("POST", "/threads", { cwd: repo.dir });
+      const threadId = created.body.id;
+      const turn = async (id: string, input: string) => {
+        const events = streamUntilCompleted(
+          id,
+          (await call<{ lastSeq: number }>("GET", `/threads/${id}`)).body.lastSeq,
+        );
+        expect((await call("POST", `/threads/${id}/turns`, { input })).status).toBe(202);
+        expect((await events).at(-1)?.event).toMatchObject({ type: "turn/completed", status: "completed" });
+        await waitFor("the thread to be idle", async () => {
+          return (await call<{ status: string }>("GET", `/threads/${id}`)).body.status === "idle";
         });
-      }
-      expect(await call("GET", `/threads/${thread.body.id}`)).toMatchObject({
-        status: 200,
-        body: { status: "idle", turns: [] },
+      };
+      model.setScenario({
+        steps: [
+          { output: [{ type: "message", text: "one" }] },
+          { output: [{ type: "message", text: "two" }] },
+          { output: [{ type: "message", text: "forked" }] },
+          { output: [{ type: "message", text: "three" }] },
+        ],
+      });
+      await turn(threadId, "FIRST-INPUT");
+      await turn(threadId, "SECOND-INPUT");
+
+      const fork = await call<{ id: string; info: { parentThreadId?: string } }>(
+        "POST",
+        `/threads/${threadId}/fork`,
+        { atTurn: 1 },
+      );
+      expect(fork).toMatchObject({ status: 201, body: { info: { parentThreadId: threadId } } });
+      const beforeRollback = (await call<{ lastSeq: number }>("GET", `/threads/${threadId}`)).body.lastSeq;
+      const rolled = await call<{ id: string }>("POST", `/threads/${threadId}/rollback`, { turns: 1 });
+      expect(rolled.status).toBe(200);
+
+      await turn(fork.body.id, "FORK-INPUT");
+      await turn(threadId, "THIRD-INPUT");
+      const bodies = model.requests.map((r) => JSON.stringify(r.body));
+      const forked = bodies.find((b) => b.includes("FORK-INPUT")) ?? "";
+      const third = bodies.find((b) => b.includes("THIRD-INPUT")) ?? "";
+      expect([forked.includes("FIRST-INPUT"), forked.includes("SECOND-INPUT")]).toEqual([true, false]);
+      expect([third.includes("FIRST-INPUT"), third.includes("SECOND-INPUT")]).toEqual([true, false]);
+      const events = await streamUntilCompleted(threadId, beforeRollback);
+      expect(events[0]?.event).toMatchObject({
+        message: expect.stringMatching(/^Rolled back 1 turn \(turn_/),
+      });
+
+      // Out of range: a 400 naming the field, and nothing changes.
+      expect(await call("POST", `/threads/${threadId}/rollback`, { turns: 9 })).toMatchObject({
+        status: 400,
+        body: { error: { code: "invalid_request", details: { field: "turns" } } },
+      });
+      expect(await call("POST", `/threads/${threadId}/fork`, { atTurn: 9 })).toMatchObject({
+        status: 400,
+        body: { error: { code: "invalid_request", details: { field: "atTurn" } } },
       });
     });
   },

@@ -29,7 +29,7 @@ import type { HarnessLimits } from "../config/load-config.ts";
 import type { HookRunner } from "../hooks/hook-runner.ts";
 import type { ModelClient } from "../model/model-client.ts";
 import type { RetryOptions } from "../model/retry.ts";
-import { planRollback } from "../rollout/rollback.ts";
+import { planRollback, rollbackWarning } from "../rollout/rollback.ts";
 import type { RolloutWriter } from "../rollout/rollout-writer.ts";
 import { createExecSessions } from "../tools/exec-command/exec-sessions.ts";
 import { outputItem, runToolCalls, type ToolSet } from "../tools/run-tool-calls.ts";
@@ -358,11 +358,7 @@ export class AgentThread {
       this.contextTokens = historyTokens(plan.history);
       this.announcedMode = announcedMode(plan.history);
       this.proposedPlan = undefined;
-      const n = plan.droppedTurnIds.length;
-      emit({
-        type: "warning",
-        message: `Rolled back ${n} turn${n === 1 ? "" : "s"} (${plan.droppedTurnIds.join(", ")}): the model no longer sees ${n === 1 ? "it" : "them"}. Files changed on disk were not reverted.`,
-      });
+      emit({ type: "warning", message: rollbackWarning(plan.droppedTurnIds) });
     });
   }
 

@@ -53,6 +53,12 @@ export function planRollback(path: string, turns: number): RollbackPlan {
   };
 }
 
+/** What a rollback tells the thread's readers (its `warning` event). */
+export function rollbackWarning(droppedTurnIds: readonly string[]): string {
+  const n = droppedTurnIds.length;
+  return `Rolled back ${n} turn${n === 1 ? "" : "s"} (${droppedTurnIds.join(", ")}): the model no longer sees ${n === 1 ? "it" : "them"}. Files changed on disk were not reverted.`;
+}
+
 /** A turn the model's history still holds, with its 1-based position among all the rollout's turns. */
 interface LiveTurn {
   turnId: string;

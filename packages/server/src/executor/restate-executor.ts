@@ -11,17 +11,22 @@
 //      in the store's events, so every API node lists it (`listApprovals`) and answers it
 //      (`respondApproval` → the engine wakes the turn).
 // The engine client is injected (the CLI builds it from @kiln/durable), so this package never loads
-// the Restate SDK. Steering, forking and rolling back a durable thread are not supported yet.
+// the Restate SDK. Forks and rollbacks are planned here from the thread's stored rollout lines (with
+// core's rollout readers) and applied by the thread's object; steering input goes through the store.
+import { planRollback, readRollout, rollbackWarning } from "@kiln/core";
 import type {
   ApprovalDecisionInput,
   CreateThreadRequest,
+  HistoryItem,
   PendingApprovalResource,
   StartTurnRequest,
+  ThreadInfo,
   TurnInput,
 } from "@kiln/protocol";
 import { KilnError, newId } from "@kiln/protocol";
 import type { KilnStore, StoredThread, ThreadScope } from "@kiln/store";
 import type { KilnFactory } from "./kiln-factory.ts";
+import { withRolloutFile } from "./stored-rollout-file.ts";
 import type { ThreadExtras, ThreadExtrasProvider, TurnExecutor } from "./turn-executor.ts";
 import { checkInputPaths, checkWorkspaceCwd, createWorkspace, titleFrom } from "./workspace.ts";
 
@@ -45,6 +50,24 @@ export interface DurableTurnClient {
   interrupt(threadId: string, invocationId: string | undefined, signal?: AbortSignal): Promise<void>;
   /** Answers a pending approval: the engine wakes the turn waiting for it. */
   decideApproval(approvalId: string, decision: ApprovalDecisionInput, signal?: AbortSignal): Promise<void>;
+  /** Rolls the thread's object back to a planned history (its `replaceHistory` handler). */
+  replaceHistory(
+    threadId: string,
+    request: {
+      userId: string;
+      history: HistoryItem[];
+      lineTurnId: string;
+      expectLineSeq: number;
+      warning: string;
+    },
+    signal?: AbortSignal,
+  ): Promise<void>;
+  /** Gives a new thread's object (a fork) its settings and history (its `seedHistory` handler). */
+  seedHistory(
+    threadId: string,
+    request: { userId: string; info: ThreadInfo; history: HistoryItem[] },
+    signal?: AbortSignal,
+  ): Promise<void>;
 }
 
 /** What the Restate executor needs. */
@@ -108,12 +131,67 @@ export class RestateTurnExecutor implements TurnExecutor {
     });
   }
 
-  async fork(_scope: ThreadScope, _atTurn: number | undefined): Promise<StoredThread> {
-    throw unsupported("forking a thread");
+  /**
+   * A new thread with the history of the scope's thread up to its turn `atTurn` (default: all of
+   * it), planned from the thread's stored rollout lines as a single node plans it from its file; the
+   * new thread's object gets its settings and history before its first turn.
+   */
+  async fork(scope: ThreadScope, atTurn: number | undefined): Promise<StoredThread> {
+    this.checkAccepting();
+    const source = await this.owned(scope);
+    if (atTurn !== undefined && (!Number.isInteger(atTurn) || atTurn < 1)) {
+      throw new KilnError("invalid_request", `atTurn must be a whole number from 1, got ${atTurn}`, {
+        details: { field: "atTurn" },
+      });
+    }
+    if (atTurn === undefined && (await this.unfinishedTurn(scope)) !== undefined) {
+      throw new KilnError(
+        "conflict",
+        "the thread is running a turn: wait for it to end, or fork at an earlier turn (atTurn)",
+      );
+    }
+    const lines = await this.d.store.rollout.read(scope.threadId);
+    const state = withRolloutFile(source, lines, (path) =>
+      readRollout(path, atTurn === undefined ? {} : { upToTurn: atTurn }),
+    );
+    if (atTurn !== undefined && state.turnCount < atTurn) {
+      throw new KilnError(
+        "invalid_request",
+        `atTurn ${atTurn} is past the thread's last turn (${state.turnCount})`,
+        { details: { field: "atTurn" } },
+      );
+    }
+    const now = this.d.now();
+    const info: ThreadInfo = { ...source.info, id: newId("thr"), createdAt: now, parentThreadId: source.id };
+    const thread = await this.d.store.threads.create({
+      userId: scope.userId,
+      info,
+      title: source.title === "" ? "" : `${source.title} (fork)`,
+      status: "idle",
+      now,
+    });
+    await this.d.client.seedHistory(info.id, { userId: scope.userId, info, history: state.history });
+    return thread;
   }
 
-  async rollback(_scope: ThreadScope, _turns: number): Promise<void> {
-    throw unsupported("rolling back a thread");
+  /**
+   * Drops the last `turns` turns from the thread's model history (files are not reverted), planned
+   * from its stored rollout lines and applied by its object (which refuses if a turn ran meanwhile).
+   */
+  async rollback(scope: ThreadScope, turns: number): Promise<void> {
+    this.checkAccepting();
+    const thread = await this.owned(scope);
+    if ((await this.unfinishedTurn(scope)) !== undefined)
+      throw new KilnError("conflict", `thread ${scope.threadId} is running a turn: roll back after it ends`);
+    const lines = await this.d.store.rollout.read(scope.threadId);
+    const plan = withRolloutFile(thread, lines, (path) => planRollback(path, turns));
+    await this.d.client.replaceHistory(scope.threadId, {
+      userId: scope.userId,
+      history: plan.history,
+      lineTurnId: plan.lineTurnId,
+      expectLineSeq: lines.at(-1)?.seq ?? 0,
+      warning: rollbackWarning(plan.droppedTurnIds),
+    });
   }
 
   async startTurn(scope: ThreadScope, request: StartTurnRequest): Promise<string> {
@@ -279,11 +357,4 @@ export class RestateTurnExecutor implements TurnExecutor {
     const turns = (await this.d.store.turns.listByThread(scope)) ?? [];
     return turns.findLast((t) => t.finishedAt === undefined)?.id;
   }
-}
-
-function unsupported(what: string): KilnError {
-  return new KilnError(
-    "invalid_request",
-    `${what} is not supported with --engine restate yet: use a single-node server for it`,
-  );
 }
