@@ -94,5 +94,11 @@ export {
   type DynamicToolDefinition,
   defineTool,
 } from "./tools/dynamic-tool/dynamic-tool.ts";
+export {
+  createMakePrTool,
+  MAKE_PR_TOOL,
+  type PullRequestDraft,
+  pullRequestDraftOf,
+} from "./tools/make-pr/make-pr.ts";
 export type { ToolCallHooks } from "./tools/run-tool-calls.ts";
 export type { ApprovalDecision, ApprovalRequest, Tool, ToolContext } from "./tools/tool.ts";

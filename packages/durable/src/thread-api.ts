@@ -25,6 +25,21 @@ export const DurableTurnRequest = z.object({
   turnId: TurnId,
   /** The user's input. */
   input: z.union([z.string(), z.array(InputPart)]),
+  /**
+   * What the server adds to the thread beyond its settings (a task's attempt thread: its network,
+   * instructions and the task tools, by name), sent with every turn: a worker opens the thread anew
+   * for each turn.
+   */
+  extras: z
+    .object({
+      networkAccess: z.boolean().optional(),
+      developerInstructions: z
+        .string()
+        .max(64 * 1024)
+        .optional(),
+      tools: z.array(z.enum(["make_pr"])).optional(),
+    })
+    .optional(),
   /** JSON Schema the turn's final message must match (the model is asked to fix it, then it fails). */
   outputSchema: z.record(z.string(), z.unknown()).optional(),
   /** Settings of a new thread (ignored once the thread exists). */

@@ -8,7 +8,7 @@
 // (sub-agents.ts); the parent keeps its children's records in its state.
 // After a crash Restate re-runs the handler with the journal: recorded steps return their results
 // without running again, ids come out the same, so the events are the same and the store skips them.
-import type { Kiln, StepJournal } from "@kiln/core";
+import { createMakePrTool, type EmbeddedThreadOptions, type Kiln, type StepJournal } from "@kiln/core";
 import {
   type EventEnvelope,
   type HistoryItem,
@@ -108,6 +108,7 @@ async function runTurn(
     {
       journal,
       depth,
+      ...turnExtras(request),
       // Sub-agents are thread objects of their own, called from this invocation (sub-agents.ts).
       subAgents: (parent) =>
         new DurableSubAgents({ ctx, journal, userId: request.userId, parent, children, onCancel }),
@@ -253,6 +254,19 @@ async function createThread(
   ctx.set("info", info);
   if (settings.depth !== undefined && settings.depth > 0) ctx.set("depth", settings.depth);
   return info;
+}
+
+/** The thread options a turn's `extras` ask for (the task tools are the worker's own). */
+function turnExtras(request: DurableTurnRequest): Partial<EmbeddedThreadOptions> {
+  const extras = request.extras;
+  if (extras === undefined) return {};
+  return {
+    ...(extras.networkAccess === undefined ? {} : { networkAccess: extras.networkAccess }),
+    ...(extras.developerInstructions === undefined
+      ? {}
+      : { developerInstructions: extras.developerInstructions }),
+    ...(extras.tools === undefined ? {} : { tools: extras.tools.map(() => createMakePrTool()) }),
+  };
 }
 
 /** A completed approval that answers later requests of the thread too (the gate's session rules). */

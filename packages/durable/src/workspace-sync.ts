@@ -4,8 +4,10 @@
 // each attempt of a turn it restores the thread's newest checkpoint unless this process saved or
 // restored that one itself. A worker taking a turn over from a dead one therefore continues on the
 // files as they were after the last completed mutating step. A sub-agent whose worker lacks the
-// workspace starts from its parent's newest checkpoint.
+// workspace starts from its parent's newest checkpoint; a new thread's workspace that this worker
+// lacks (the API node made it, empty, on its own disk) is made here, empty.
 import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { toErrorInfo } from "@kiln/protocol";
 import type { CheckpointRef, WorkspaceCheckpointer } from "./workspace-checkpoint.ts";
 
@@ -25,10 +27,13 @@ export function createCheckpointSync(checkpointer: WorkspaceCheckpointer): Works
     async prepare(ref, cwd, parentThreadId) {
       const latest = await checkpointer.latest(ref);
       if (latest === undefined) {
-        if (parentThreadId === undefined || existsSync(cwd)) return;
-        const parent = { userId: ref.userId, threadId: parentThreadId };
-        const seed = await checkpointer.latest(parent);
-        if (seed !== undefined) await checkpointer.restore(parent, seed.id, cwd);
+        if (existsSync(cwd)) return;
+        const parent =
+          parentThreadId === undefined ? undefined : { userId: ref.userId, threadId: parentThreadId };
+        const seed = parent === undefined ? undefined : await checkpointer.latest(parent);
+        // A new thread's workspace that the API node made (empty) on its own disk: made here too.
+        if (parent === undefined || seed === undefined) await mkdir(cwd, { recursive: true, mode: 0o700 });
+        else await checkpointer.restore(parent, seed.id, cwd);
         return;
       }
       if (current.get(ref.threadId) === latest.id) return;

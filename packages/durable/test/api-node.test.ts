@@ -424,6 +424,59 @@ describe.skipIf(pgUrl === undefined)(
       );
     });
 
+    it("runs a task on the workers: the attempt's thread has the task's tools and instructions, and its diff and PR are recorded", async () => {
+      const repo = await createTempGitRepo({
+        "add.mjs": "export function add(a, b) {\n  return a - b;\n}\n",
+      });
+      dirs.push(repo.dir);
+      const patch =
+        "*** Begin Patch\n*** Update File: add.mjs\n@@\n export function add(a, b) {\n-  return a - b;\n+  return a + b;\n }\n*** End Patch";
+      model.setScenario({
+        steps: [
+          { output: [{ type: "apply_patch", patch }] },
+          {
+            output: [
+              { type: "function_call", name: "make_pr", arguments: { title: "Fix add", body: "Adds." } },
+            ],
+          },
+          { output: [{ type: "message", text: "Fixed add." }] },
+        ],
+      });
+      const env = await call<{ id: string }>("POST", "/environments", {
+        name: "adder",
+        repository: repo.dir,
+        branch: "main",
+      });
+      expect(env.status).toBe(201);
+      const created = await call<{ id: string }>("POST", "/tasks", {
+        environmentId: env.body.id,
+        prompt: "fix add",
+      });
+      expect(created.status).toBe(201);
+      type Task = {
+        status: string;
+        attempts: { status: string; diff?: string; pr?: unknown; message?: string }[];
+      };
+      let task: Task | undefined;
+      await waitFor("the task to finish", async () => {
+        task = (await call<Task>("GET", `/tasks/${created.body.id}`)).body;
+        return ["completed", "failed", "cancelled"].includes(task.status);
+      });
+      expect(task?.status).toBe("completed");
+      expect(task?.attempts[0]).toMatchObject({
+        status: "completed",
+        pr: { title: "Fix add", body: "Adds." },
+        message: "Fixed add.",
+      });
+      expect(task?.attempts[0]?.diff).toContain("+  return a + b;");
+      // The worker gave the model the task's instructions and the make_pr tool.
+      const first = JSON.stringify(model.requests[0]?.body);
+      expect(first).toContain("call `make_pr`");
+      expect((model.requests[0]?.body as { tools: { name: string }[] }).tools.map((t) => t.name)).toContain(
+        "make_pr",
+      );
+    });
+
     it("forks a durable thread at a turn and rolls one back, planned from its stored rollout, with the model seeing the right history", async () => {
       const repo = await createTempGitRepo({ "a.txt": "alpha\n" });
       dirs.push(repo.dir);

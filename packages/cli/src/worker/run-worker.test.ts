@@ -131,7 +131,7 @@ describe.skipIf(pgUrl === undefined)(
         .sort((a, b) => a.name.localeCompare(b.name));
       expect(served).toEqual([
         { name: "KilnApproval", ty: "VirtualObject", handlers: ["decide", "register"] },
-        { name: "KilnThread", ty: "VirtualObject", handlers: ["runTurn"] },
+        { name: "KilnThread", ty: "VirtualObject", handlers: ["replaceHistory", "runTurn", "seedHistory"] },
       ]);
       stop.abort();
       expect(await exit).toBe(0);

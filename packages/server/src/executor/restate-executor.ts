@@ -13,7 +13,7 @@
 // The engine client is injected (the CLI builds it from @kiln/durable), so this package never loads
 // the Restate SDK. Forks and rollbacks are planned here from the thread's stored rollout lines (with
 // core's rollout readers) and applied by the thread's object; steering input goes through the store.
-import { planRollback, readRollout, rollbackWarning } from "@kiln/core";
+import { MAKE_PR_TOOL, planRollback, readRollout, rollbackWarning } from "@kiln/core";
 import type {
   ApprovalDecisionInput,
   CreateThreadRequest,
@@ -30,11 +30,20 @@ import { withRolloutFile } from "./stored-rollout-file.ts";
 import type { ThreadExtras, ThreadExtrasProvider, TurnExecutor } from "./turn-executor.ts";
 import { checkInputPaths, checkWorkspaceCwd, createWorkspace, titleFrom } from "./workspace.ts";
 
+/** What a worker adds to a thread for a turn (a task attempt's network, instructions, tools). */
+export interface DurableTurnExtras {
+  networkAccess?: boolean;
+  developerInstructions?: string;
+  /** Tools the workers provide themselves, by name. */
+  tools?: "make_pr"[];
+}
+
 /** What a durable turn is submitted with (the worker's `DurableTurnRequest`). */
 export interface DurableTurnSubmission {
   userId: string;
   turnId: string;
   input: TurnInput;
+  extras?: DurableTurnExtras;
   outputSchema?: Record<string, unknown>;
   thread: { cwd: string };
 }
@@ -83,12 +92,15 @@ export interface RestateTurnExecutorDeps {
 /** The API node's turn executor: turns run on workers (see the file comment). */
 export class RestateTurnExecutor implements TurnExecutor {
   private readonly invocations = new Map<string, string>();
+  private readonly extrasProviders: ThreadExtrasProvider[] = [];
   private accepting = true;
 
   constructor(private readonly d: RestateTurnExecutorDeps) {}
 
-  /** Extras with tools or network settings cannot travel to a worker: providers are not consulted. */
-  addExtrasProvider(_provider: ThreadExtrasProvider): void {}
+  /** Where each turn's extras (a task attempt's network, instructions, tools) come from. */
+  addExtrasProvider(provider: ThreadExtrasProvider): void {
+    this.extrasProviders.push(provider);
+  }
 
   /** Turns run on workers, never here. */
   get runningCount(): number {
@@ -101,12 +113,7 @@ export class RestateTurnExecutor implements TurnExecutor {
     extras: ThreadExtras = {},
   ): Promise<StoredThread> {
     this.checkAccepting();
-    if (extras.tools !== undefined && extras.tools.length > 0) {
-      throw new KilnError(
-        "invalid_request",
-        "threads with server-side tools (tasks) cannot run with --engine restate yet: run them on a single node",
-      );
-    }
+    workerTools(extras);
     const cwd =
       extras.workspace ??
       (request.cwd === undefined
@@ -216,6 +223,7 @@ export class RestateTurnExecutor implements TurnExecutor {
         turnId,
         input: request.input,
         ...(request.outputSchema === undefined ? {} : { outputSchema: request.outputSchema }),
+        ...(await this.turnExtras(thread)),
         thread: { cwd: thread.info.cwd },
       });
       this.invocations.set(turnId, invocationId);
@@ -344,6 +352,25 @@ export class RestateTurnExecutor implements TurnExecutor {
     }
   }
 
+  /** The extras a worker gives the thread for a turn (the providers' answer for it). */
+  private async turnExtras(thread: StoredThread): Promise<{ extras?: DurableTurnExtras }> {
+    for (const provider of this.extrasProviders) {
+      const extras = await provider(thread);
+      if (extras === undefined) continue;
+      const tools = workerTools(extras);
+      return {
+        extras: {
+          ...(extras.networkAccess === undefined ? {} : { networkAccess: extras.networkAccess }),
+          ...(extras.developerInstructions === undefined
+            ? {}
+            : { developerInstructions: extras.developerInstructions }),
+          ...(tools.length === 0 ? {} : { tools }),
+        },
+      };
+    }
+    return {};
+  }
+
   private async owned(scope: ThreadScope): Promise<StoredThread> {
     const thread = await this.d.store.threads.get(scope);
     if (thread === undefined) {
@@ -357,4 +384,20 @@ export class RestateTurnExecutor implements TurnExecutor {
     const turns = (await this.d.store.turns.listByThread(scope)) ?? [];
     return turns.findLast((t) => t.finishedAt === undefined)?.id;
   }
+}
+
+/**
+ * The names of `extras.tools`, each one a tool workers provide themselves: a tool whose code runs in
+ * the API node's process cannot travel to a worker (`invalid_request`).
+ */
+function workerTools(extras: ThreadExtras): "make_pr"[] {
+  const names = (extras.tools ?? []).map((tool) => tool.name);
+  const foreign = names.filter((name) => name !== MAKE_PR_TOOL);
+  if (foreign.length > 0) {
+    throw new KilnError(
+      "invalid_request",
+      `threads with server-side tools (${foreign.join(", ")}) cannot run with --engine restate: run them on a single node`,
+    );
+  }
+  return names as "make_pr"[];
 }

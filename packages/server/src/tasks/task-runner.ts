@@ -12,6 +12,7 @@
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
+import { createMakePrTool, type PullRequestDraft, pullRequestDraftOf } from "@kiln/core";
 import {
   type AttemptStatus,
   type ErrorInfo,
@@ -41,7 +42,6 @@ import type { Logger } from "pino";
 import type { EventHub } from "../events/event-hub.ts";
 import type { ThreadExtras, TurnExecutor } from "../executor/turn-executor.ts";
 import type { UserSecrets } from "../secrets/index.ts";
-import { createMakePrTool, type PullRequestDraft } from "./make-pr/make-pr.ts";
 import type { TaskEventHub } from "./task-event-hub.ts";
 import { aggregateStatus, FORGE_TOKEN_SECRET } from "./task-view.ts";
 
@@ -71,8 +71,6 @@ type TurnEnd = Extract<ThreadEvent, { type: "turn/completed" }>;
 /** The background side of the task service. */
 export class TaskRunner {
   private readonly provisioning = new Map<string, AbortController>();
-  /** Thread id → the run (assistant turn) it is working on, for `make_pr`. */
-  private readonly currentRun = new Map<string, string>();
   private readonly work = new Set<Promise<unknown>>();
 
   constructor(private readonly d: TaskRunnerDeps) {
@@ -328,7 +326,6 @@ export class TaskRunner {
         createdAt: at,
         updatedAt: at,
       };
-      this.currentRun.set(threadId, turnId);
       await store.tasks.putAssistantTurn(run);
       await this.setAttemptStatus(task.id, attemptId, "running", true, turnId);
       this.track(this.awaitRun(task, attemptId, threadId, run, ended, stop));
@@ -348,7 +345,6 @@ export class TaskRunner {
     seen = new Map<string, TurnEnd>(),
     stopSeen?: () => void,
   ): Promise<void> {
-    this.currentRun.set(threadId, run.id);
     const end = await new Promise<TurnEnd | undefined>((resolve) => {
       // One way out, whichever comes first; it removes every listener it added.
       const finish = (value: TurnEnd | undefined) => {
@@ -427,14 +423,17 @@ export class TaskRunner {
   ): Promise<void> {
     const { store, now } = this.d;
     const current = (await store.tasks.getUnscoped(task.id)) ?? task;
-    const messages = await this.findEvents(
-      task.userId,
-      threadId,
-      (e, turnId) => turnId === run.id && e.type === "item/completed" && e.item.type === "agentMessage",
-    );
-    const last = messages.at(-1);
-    const message =
-      last?.type === "item/completed" && last.item.type === "agentMessage" ? last.item.text : undefined;
+    const items = (
+      await this.findEvents(
+        task.userId,
+        threadId,
+        (e, turnId) => turnId === run.id && e.type === "item/completed",
+      )
+    ).flatMap((e) => (e.type === "item/completed" ? [e.item] : []));
+    const last = items.findLast((item) => item.type === "agentMessage");
+    const message = last?.type === "agentMessage" ? last.text : undefined;
+    // The run's last `make_pr` call (in its events, whichever process ran the turn).
+    const drafted = items.map(pullRequestDraftOf).findLast((d) => d !== undefined);
     const latest = (await store.tasks.assistantTurns(task.id)).find((r) => r.id === run.id) ?? run;
     const status: AttemptStatus =
       end.status === "completed"
@@ -455,6 +454,7 @@ export class TaskRunner {
       );
     }
     const pr: PullRequestDraft | undefined =
+      drafted ??
       latest.pr ??
       (status === "completed" && (result.diffStats?.filesModified ?? 0) > 0
         ? { title: current.title, body: message ?? "" }
@@ -476,7 +476,6 @@ export class TaskRunner {
       updatedAt: at,
       finishedAt: at,
     });
-    if (this.currentRun.get(threadId) === run.id) this.currentRun.delete(threadId);
     await store.tasks.updateAttempt(attemptId, { status }, at);
     const events: TaskEvent[] = [];
     if (result.diffStats !== undefined) {
@@ -499,20 +498,12 @@ export class TaskRunner {
     await this.refreshStatus(task.id);
   }
 
-  /** `make_pr` of an attempt's thread: stored on the run in progress. */
-  private async recordPr(taskId: string, threadId: string, draft: PullRequestDraft): Promise<void> {
-    const runId = this.currentRun.get(threadId);
-    const run = (await this.d.store.tasks.assistantTurns(taskId)).find((r) => r.id === runId);
-    if (run === undefined) throw new Error("no run of this task is in progress on this thread");
-    await this.d.store.tasks.putAssistantTurn({ ...run, pr: draft, updatedAt: this.d.now() });
-  }
-
   private async threadExtras(task: StoredTask, workspace: string): Promise<ThreadExtras> {
     const env = await this.d.store.environments.get(task.userId, task.environmentId);
     return {
       workspace,
       networkAccess: env?.network === "on",
-      tools: [createMakePrTool((threadId, draft) => this.recordPr(task.id, threadId, draft))],
+      tools: [createMakePrTool()],
       developerInstructions: TASK_INSTRUCTIONS,
     };
   }
