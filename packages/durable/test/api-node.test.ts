@@ -28,9 +28,9 @@ import {
 } from "@kiln/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTcpBalancer, type TcpBalancer } from "./tcp-balancer.ts";
+import { spawnWorker, waitFor } from "./worker-harness.ts";
 
 const pgUrl = process.env.KILN_TEST_PG_URL || undefined;
-const workerScript = fileURLToPath(new URL("./worker-process.mjs", import.meta.url));
 const kilnBin = fileURLToPath(new URL("../../cli/dist/kiln.js", import.meta.url));
 const PASSWORD = "correct horse battery staple";
 
@@ -78,17 +78,7 @@ describe.skipIf(pgUrl === undefined)(
 
     async function startWorker(): Promise<number> {
       const port = await freePort();
-      const child = spawn(
-        process.execPath,
-        [workerScript, JSON.stringify({ port, dbUrl: db.url, kilnHome: home, modelUrl: model.url })],
-        { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, RESTATE_LOGGING: "WARN" } },
-      );
-      workers.set(port, child);
-      const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-      await new Promise<string>((resolve, reject) => {
-        lines.once("line", resolve);
-        child.once("exit", (code) => reject(new Error(`worker exited (${code}) before serving`)));
-      });
+      workers.set(port, await spawnWorker({ port, dbUrl: db.url, kilnHome: home, modelUrl: model.url }));
       balancer.upstreams.push(port);
       return port;
     }
@@ -183,18 +173,6 @@ describe.skipIf(pgUrl === undefined)(
         }
       }
       return envelopes;
-    }
-
-    async function waitFor(
-      what: string,
-      check: () => boolean | Promise<boolean>,
-      ms = 30_000,
-    ): Promise<void> {
-      const deadline = Date.now() + ms;
-      while (!(await check())) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
     }
 
     it("completes 10 turns started over HTTP through a worker SIGKILL and a restate-server SIGKILL, running no command twice, and streams them from PostgreSQL", async () => {

@@ -15,9 +15,9 @@ import type { EventEnvelope, PendingApprovalResource } from "@kiln/protocol";
 import { createPostgresTestDatabase, type TestDatabase } from "@kiln/store";
 import { createTempGitRepo, type FakeModelServer, startFakeModelServer } from "@kiln/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnWorker, waitFor } from "./worker-harness.ts";
 
 const pgUrl = process.env.KILN_TEST_PG_URL || undefined;
-const workerScript = fileURLToPath(new URL("./worker-process.mjs", import.meta.url));
 const kilnBin = fileURLToPath(new URL("../../cli/dist/kiln.js", import.meta.url));
 const PASSWORD = "correct horse battery staple";
 
@@ -64,20 +64,7 @@ describe.skipIf(pgUrl === undefined)(
 
     /** Starts the worker at its fixed address (Restate pins an invocation to its deployment). */
     async function startWorker(): Promise<void> {
-      const child = spawn(
-        process.execPath,
-        [
-          workerScript,
-          JSON.stringify({ port: workerPort, dbUrl: db.url, kilnHome: home, modelUrl: model.url }),
-        ],
-        { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, RESTATE_LOGGING: "WARN" } },
-      );
-      worker = child;
-      const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-      await new Promise<string>((resolve, reject) => {
-        lines.once("line", resolve);
-        child.once("exit", (code) => reject(new Error(`worker exited (${code}) before serving`)));
-      });
+      worker = await spawnWorker({ port: workerPort, dbUrl: db.url, kilnHome: home, modelUrl: model.url });
     }
 
     async function startApiNode(): Promise<void> {
@@ -141,14 +128,6 @@ describe.skipIf(pgUrl === undefined)(
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       return { status: response.status, body: (await response.json()) as T };
-    }
-
-    async function waitFor(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-      const deadline = Date.now() + ms;
-      while (!(await check())) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
     }
 
     /** The thread's events over SSE from the API node, up to its `turns`-th `turn/completed`. */

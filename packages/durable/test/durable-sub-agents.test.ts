@@ -3,12 +3,10 @@
 // temp git workspace and bwrap. A parent turn spawns a child, which must run as a call to another
 // KilnThread object (its own invocation, its own journal, its own stored events), survive the SIGKILL
 // of the worker running it without running its command twice, and report back to the parent.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import {
   freePort,
   type RestateServer,
@@ -26,9 +24,9 @@ import {
 } from "@kiln/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTcpBalancer, type TcpBalancer } from "./tcp-balancer.ts";
+import { spawnWorker, waitFor } from "./worker-harness.ts";
 
 const pgUrl = process.env.KILN_TEST_PG_URL || undefined;
-const workerScript = fileURLToPath(new URL("./worker-process.mjs", import.meta.url));
 
 describe.skipIf(pgUrl === undefined)(
   `sub-agents on Restate${pgUrl === undefined ? " — SKIPPED: KILN_TEST_PG_URL is not set (scripts/pg-test-cluster.sh start)" : ""}`,
@@ -67,17 +65,7 @@ describe.skipIf(pgUrl === undefined)(
 
     async function startWorker(behindBalancer: boolean): Promise<number> {
       const port = await freePort();
-      const child = spawn(
-        process.execPath,
-        [workerScript, JSON.stringify({ port, dbUrl: db.url, kilnHome: home, modelUrl: model.url })],
-        { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, RESTATE_LOGGING: "WARN" } },
-      );
-      workers.set(port, child);
-      const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-      await new Promise<string>((resolve, reject) => {
-        lines.once("line", resolve);
-        child.once("exit", (code) => reject(new Error(`worker exited (${code}) before serving`)));
-      });
+      workers.set(port, await spawnWorker({ port, dbUrl: db.url, kilnHome: home, modelUrl: model.url }));
       if (behindBalancer) balancer.upstreams.push(port);
       return port;
     }
@@ -86,18 +74,6 @@ describe.skipIf(pgUrl === undefined)(
       workers.get(port)?.kill("SIGKILL");
       workers.delete(port);
       balancer.upstreams.splice(balancer.upstreams.indexOf(port), 1);
-    }
-
-    async function waitFor(
-      what: string,
-      check: () => boolean | Promise<boolean>,
-      ms = 30_000,
-    ): Promise<void> {
-      const deadline = Date.now() + ms;
-      while (!(await check())) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
     }
 
     async function events(threadId: string): Promise<EventEnvelope[]> {

@@ -3,12 +3,10 @@
 // fake model server, a real temp git workspace and bwrap. Each test runs a scripted turn whose tool call
 // appends a line to a file, crashes one process while the next model call streams, and checks that the
 // turn completes, the command ran once, and the thread's events are stored once each, gap-free.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import {
   freePort,
   interruptTurn,
@@ -27,13 +25,13 @@ import {
 } from "@kiln/test-support";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startTcpBalancer, type TcpBalancer } from "./tcp-balancer.ts";
+import { spawnWorker, waitFor } from "./worker-harness.ts";
 
 const pgUrl = process.env.KILN_TEST_PG_URL || undefined;
 const title = (what: string) =>
   pgUrl === undefined
     ? `${what} — SKIPPED: KILN_TEST_PG_URL is not set (scripts/pg-test-cluster.sh start)`
     : what;
-const workerScript = fileURLToPath(new URL("./worker-process.mjs", import.meta.url));
 
 describe.skipIf(pgUrl === undefined)(title("turns on Restate with PostgreSQL"), () => {
   let db: TestDatabase;
@@ -77,21 +75,10 @@ describe.skipIf(pgUrl === undefined)(title("turns on Restate with PostgreSQL"), 
   /** Starts a worker process on a new port and (unless told not to) puts it behind the balancer. */
   async function startWorker(behindBalancer = true, checkpoints = false): Promise<number> {
     const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      [
-        workerScript,
-        JSON.stringify({ port, dbUrl: db.url, kilnHome: home, modelUrl: model.url, checkpoints }),
-      ],
-      { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, RESTATE_LOGGING: "WARN" } },
+    workers.set(
+      port,
+      await spawnWorker({ port, dbUrl: db.url, kilnHome: home, modelUrl: model.url, checkpoints }),
     );
-    workers.set(port, child);
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    const first = await new Promise<string>((resolve, reject) => {
-      lines.once("line", resolve);
-      child.once("exit", (code) => reject(new Error(`worker exited (${code}) before serving`)));
-    });
-    expect(JSON.parse(first)).toEqual({ url: `http://127.0.0.1:${port}` });
     if (behindBalancer) balancer.upstreams.push(port);
     return port;
   }
@@ -120,14 +107,6 @@ describe.skipIf(pgUrl === undefined)(title("turns on Restate with PostgreSQL"), 
       input: "count once",
       thread: { cwd: repo.dir },
     });
-  }
-
-  async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
   }
 
   async function events(threadId: string): Promise<EventEnvelope[]> {
