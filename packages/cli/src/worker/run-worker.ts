@@ -20,7 +20,7 @@ import { openStore } from "@kiln/store";
 import type { CliIo } from "../exec/run-exec.ts";
 
 const HELP = `Usage: kiln worker --restate-admin URL --db postgres://… [--port 9080] [--host 127.0.0.1] [--advertise URL]
-                   [--restate-identity-key KEY]…
+                   [--workspaces shared|checkpoint] [--restate-identity-key KEY]…
        kiln worker identity-key --out FILE | --private-key FILE
 
 Runs turns for a Kiln cluster on Restate: serves the KilnThread virtual object (one turn at a time per
