@@ -1,7 +1,7 @@
 // Steering input for durable turns: an API node adds it, the worker running the turn takes it inside
-// a step under the step's key. Taking marks the untaken rows with the key and then answers every row
-// marked with it, so a step retried after a crash (same key) gets the same input back, plus any that
-// arrived meanwhile: nothing is lost or given twice.
+// a step under the step's key. Taking marks the untaken rows with the key and answers every row marked
+// with it, so a step retried after a crash (same key) gets the same input back, plus any that arrived
+// meanwhile: nothing is lost or given twice.
 import { InputPart } from "@kiln/protocol";
 import { z } from "zod";
 import type { ThreadInputRepo } from "../kiln-store.ts";
@@ -9,6 +9,7 @@ import { jsonText, parseRows } from "../sql/rows.ts";
 import type { SqlExecutor } from "../sql/sql-database.ts";
 
 const InputRow = z.object({ input: jsonText(z.array(InputPart)) });
+const TakenRow = InputRow.extend({ seq: z.coerce.number() });
 
 /** Steering input of durable turns. */
 export function createThreadInputRepo(db: SqlExecutor): ThreadInputRepo {
@@ -20,15 +21,17 @@ export function createThreadInputRepo(db: SqlExecutor): ThreadInputRepo {
       );
     },
     async take(turnId, key) {
-      await db.query("UPDATE thread_inputs SET taken_key = ? WHERE turn_id = ? AND taken_key IS NULL", [
-        key,
-        turnId,
-      ]);
+      // One statement: rows nobody took and rows this key took before (a retried step) are marked with
+      // the key and answered.
       const { rows } = await db.query(
-        "SELECT input FROM thread_inputs WHERE turn_id = ? AND taken_key = ? ORDER BY seq",
-        [turnId, key],
+        `UPDATE thread_inputs SET taken_key = ?
+         WHERE turn_id = ? AND (taken_key IS NULL OR taken_key = ?)
+         RETURNING seq, input`,
+        [key, turnId, key],
       );
-      return parseRows(InputRow, rows, "thread input").map((row) => row.input);
+      return parseRows(TakenRow, rows, "thread input")
+        .sort((a, b) => a.seq - b.seq)
+        .map((row) => row.input);
     },
     async dropUntaken(turnId) {
       const { rows } = await db.query(
