@@ -168,7 +168,7 @@ export async function runningInvocation(
   signal?: AbortSignal,
 ): Promise<string | undefined> {
   if (!/^[A-Za-z0-9_]+$/.test(threadId)) return undefined;
-  const query = `SELECT id FROM sys_invocation WHERE target_service_name = '${THREAD_OBJECT}' AND target_service_key = '${threadId}' AND target_handler_name = 'runTurn' AND status <> 'completed' ORDER BY created_at DESC LIMIT 1`;
+  const query = `SELECT id FROM sys_invocation WHERE target_service_name = '${THREAD_OBJECT}' AND target_service_key = '${threadId}' AND target_handler_name = 'runTurn' AND status <> 'completed' ORDER BY created_at ASC LIMIT 1`;
   const response = await fetch(new URL("/query", adminUrl), {
     method: "POST",
     headers: { "content-type": "application/json", accept: "application/json" },

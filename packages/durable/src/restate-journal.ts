@@ -8,6 +8,26 @@ import type * as restate from "@restatedev/restate-sdk";
 
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
+/**
+ * An error a step must not record as its result: Restate retries the step instead (e.g. the store
+ * was briefly unreachable while the step read from it).
+ */
+class TransientStepError extends Error {
+  constructor(readonly original: unknown) {
+    super(original instanceof Error ? original.message : String(original));
+    this.name = "TransientStepError";
+  }
+}
+
+/** Runs `fn` inside a step so that its failure is retried (by Restate), not recorded. */
+export async function transient<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw new TransientStepError(error);
+  }
+}
+
 type Recorded<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
 
 /** A journal whose steps are `ctx.run` calls; `now` is the (journaled) time the ids carry. */
@@ -20,6 +40,8 @@ export function createRestateJournal(ctx: restate.Context, now: number, onCancel
           try {
             return { ok: true, value: await fn() };
           } catch (error) {
+            // Retried by Restate (the run fails this attempt) rather than journaled as the result.
+            if (error instanceof TransientStepError) throw error.original;
             return { ok: false, error: toErrorInfo(error) };
           }
         })) as Recorded<T>;

@@ -21,8 +21,11 @@ import { type DurableTurnRequest, type DurableTurnResult, THREAD_OBJECT } from "
 
 /** A child as the parent's object state keeps it. */
 export interface ChildRecord {
-  /** The invocation of its newest turn (cancelled by close_agent; attached to by a later wait). */
-  invocationId: string;
+  /**
+   * The invocations of its turns not waited for yet, oldest first (a message to a running child
+   * queues another): cancelled by close_agent, attached to by a wait in a later turn.
+   */
+  invocations: string[];
   status: TurnStatus | "running";
   finalResponse: string;
 }
@@ -41,17 +44,24 @@ export interface DurableSubAgentsOptions {
   children: ChildRecords;
   /** The parent's invocation was cancelled (an interrupt). */
   onCancel: () => void;
+  /** The parent turn's extras (network, instructions, task tools): its children get the same. */
+  extras?: DurableTurnRequest["extras"];
 }
 
 type ThreadApi = {
   runTurn: (ctx: restate.ObjectContext, request: DurableTurnRequest) => Promise<DurableTurnResult>;
 };
 
-/** How a child's call ended, as a value (a failed call must not fail the parent's wait). */
-interface Outcome {
-  id: string;
+/** How one of a child's calls ended, as a value (a failed call must not fail the parent's wait). */
+interface CallOutcome {
   result: DurableTurnResult | undefined;
   failure: { code: number; message: string } | undefined;
+}
+
+/** How a child's pending calls ended, oldest first. */
+interface Outcome {
+  id: string;
+  calls: CallOutcome[];
 }
 
 /** The sub-agents of one durable thread during one of its turns. */
@@ -59,7 +69,7 @@ export class DurableSubAgents implements SubAgentHost {
   readonly journalsItself = true;
   private emit: (event: ThreadEvent) => void = () => undefined;
   private usage: Usage = emptyUsage();
-  /** Calls made or attached to in this invocation, by child id. */
+  /** Calls made or attached to in this invocation, by invocation id. */
   private readonly calls = new Map<string, restate.RestatePromise<DurableTurnResult>>();
 
   constructor(private readonly o: DurableSubAgentsOptions) {}
@@ -95,6 +105,7 @@ export class DurableSubAgents implements SubAgentHost {
       userId: this.o.userId,
       turnId: this.o.journal.newId("turn"),
       input: prompt,
+      ...(this.o.extras === undefined ? {} : { extras: this.o.extras }),
       thread: {
         cwd: parent.info.cwd,
         model: model ?? parent.info.model,
@@ -113,7 +124,12 @@ export class DurableSubAgents implements SubAgentHost {
    */
   async send(id: string, message: string): Promise<void> {
     if (this.get(id).status !== "running") this.checkCapacity();
-    await this.call(id, { userId: this.o.userId, turnId: this.o.journal.newId("turn"), input: message });
+    await this.call(id, {
+      userId: this.o.userId,
+      turnId: this.o.journal.newId("turn"),
+      input: message,
+      ...(this.o.extras === undefined ? {} : { extras: this.o.extras }),
+    });
   }
 
   async wait(ids: string[], timeoutMs: number, signal: AbortSignal): Promise<SubAgentResult[]> {
@@ -121,16 +137,18 @@ export class DurableSubAgents implements SubAgentHost {
     const records = ids.map((id) => [id, this.get(id)] as const);
     const pending = new Map<string, restate.RestatePromise<Outcome>>();
     for (const [id, record] of records) {
-      if (record.status !== "running") continue;
-      pending.set(
-        id,
-        this.callOf(id, record).map(
-          (result, failure): Outcome => ({
-            id,
+      if (record.status !== "running" || record.invocations.length === 0) continue;
+      const calls = record.invocations.map((invocationId) =>
+        this.callOf(invocationId).map(
+          (result, failure): CallOutcome => ({
             result,
             failure: failure === undefined ? undefined : { code: failure.code, message: failure.message },
           }),
         ),
+      );
+      pending.set(
+        id,
+        restate.RestatePromise.all(calls).map((outcomes): Outcome => ({ id, calls: outcomes ?? [] })),
       );
     }
     if (pending.size > 0) {
@@ -157,9 +175,11 @@ export class DurableSubAgents implements SubAgentHost {
 
   async close(id: string): Promise<void> {
     const record = this.get(id);
-    if (record.status === "running")
-      this.o.ctx.invocation(restate.InvocationIdParser.fromString(record.invocationId)).cancel();
-    this.calls.delete(id);
+    if (record.status === "running") {
+      for (const invocationId of record.invocations)
+        this.o.ctx.invocation(restate.InvocationIdParser.fromString(invocationId)).cancel();
+    }
+    for (const invocationId of record.invocations) this.calls.delete(invocationId);
     delete this.o.children[id];
   }
 
@@ -168,47 +188,55 @@ export class DurableSubAgents implements SubAgentHost {
     const promise = this.o.ctx
       .objectClient<ThreadApi>({ name: THREAD_OBJECT }, childId)
       .runTurn(request, restate.rpc.opts({ idempotencyKey: request.turnId }));
-    this.calls.set(childId, promise);
     const invocationId = await promise.invocationId;
-    this.o.children[childId] = { invocationId, status: "running", finalResponse: "" };
+    this.calls.set(invocationId, promise);
+    const record = this.o.children[childId];
+    const waiting = record?.status === "running" ? record.invocations : [];
+    this.o.children[childId] = {
+      invocations: [...waiting, invocationId],
+      status: "running",
+      finalResponse: "",
+    };
   }
 
-  /** The child's running call: made in this invocation, or attached to (made in an earlier turn). */
-  private callOf(id: string, record: ChildRecord): restate.RestatePromise<DurableTurnResult> {
-    let call = this.calls.get(id);
+  /** A child's call: made in this invocation, or attached to (made in an earlier turn). */
+  private callOf(invocationId: string): restate.RestatePromise<DurableTurnResult> {
+    let call = this.calls.get(invocationId);
     if (call === undefined) {
       call = this.o.ctx
-        .invocation(restate.InvocationIdParser.fromString(record.invocationId))
+        .invocation(restate.InvocationIdParser.fromString(invocationId))
         .attach<DurableTurnResult>();
-      this.calls.set(id, call);
+      this.calls.set(invocationId, call);
     }
     return call;
   }
 
-  /** Records a child's finished turn and shows it in the parent's stream. */
+  /** Records a child's finished turns and shows them in the parent's stream. */
   private finish(outcome: Outcome): void {
     const record = this.o.children[outcome.id];
     if (record === undefined) return;
-    const result = outcome.result;
-    if (result === undefined) {
-      // Cancelled (close_agent, or the parent's interrupt reached it) or failed outright.
-      record.status = outcome.failure?.code === 409 ? "interrupted" : "failed";
-      record.finalResponse = outcome.failure?.message ?? "";
-    } else {
-      record.status = result.status;
-      record.finalResponse = result.finalResponse;
-      this.usage = addUsage(this.usage, result.usage);
-      for (const item of result.items ?? [])
-        this.emit({ type: "subAgent/item", childThreadId: outcome.id, item });
+    for (const call of outcome.calls) {
+      const result = call.result;
+      if (result === undefined) {
+        // Cancelled (close_agent, or the parent's interrupt reached it) or failed outright.
+        record.status = call.failure?.code === 409 ? "interrupted" : "failed";
+        record.finalResponse = call.failure?.message ?? "";
+      } else {
+        record.status = result.status;
+        record.finalResponse = result.finalResponse;
+        this.usage = addUsage(this.usage, result.usage);
+        for (const item of result.items ?? [])
+          this.emit({ type: "subAgent/item", childThreadId: outcome.id, item });
+      }
+      this.emit({
+        type: "subAgent/turnCompleted",
+        childThreadId: outcome.id,
+        status: record.status,
+        usage: result?.usage ?? emptyUsage(),
+        finalResponse: record.finalResponse,
+      });
     }
-    this.calls.delete(outcome.id);
-    this.emit({
-      type: "subAgent/turnCompleted",
-      childThreadId: outcome.id,
-      status: record.status,
-      usage: result?.usage ?? emptyUsage(),
-      finalResponse: record.finalResponse,
-    });
+    record.invocations = [];
   }
 
   private get(id: string): ChildRecord {

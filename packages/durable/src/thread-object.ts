@@ -20,7 +20,7 @@ import {
 import type { KilnStore } from "@kiln/store";
 import * as restate from "@restatedev/restate-sdk";
 import { awaitApproval } from "./approval-object.ts";
-import { createRestateJournal } from "./restate-journal.ts";
+import { createRestateJournal, transient } from "./restate-journal.ts";
 import { createStoreEventSink, type EventNotifier } from "./store-event-sink.ts";
 import { storedRollout } from "./stored-rollout.ts";
 import { type ChildRecords, DurableSubAgents } from "./sub-agents.ts";
@@ -82,9 +82,11 @@ async function runTurn(
   const children = (await ctx.get<ChildRecords>("children")) ?? {};
   // Approvals answered "for the session" (or for a command prefix) in earlier turns.
   const sessionApprovals = (await ctx.get<EventEnvelope[]>("sessionApprovals")) ?? [];
+  // The ingress takes any user id: a turn runs only for the thread's owner (its row in the store).
+  if ((await deps.store.threads.get({ userId: request.userId, threadId })) === undefined)
+    throw new restate.TerminalError(`thread ${threadId} is not ${request.userId}'s`, { errorCode: 404 });
   // On node-local disks this worker may lack the files of the thread's last completed step.
-  const workspace = { userId: request.userId, threadId };
-  await deps.workspaces?.prepare(workspace, info.cwd, info.parentThreadId);
+  const chain = await deps.workspaces?.prepare(request.userId, info);
   const now = await ctx.date.now();
   // A sub-agent's turn comes from its parent, not an API node: record it where API nodes list turns
   // (its approvals are listed from there).
@@ -97,10 +99,11 @@ async function runTurn(
     ...createRestateJournal(ctx, now, onCancel),
     approval: awaitApproval(ctx, onCancel),
     // Steering from API nodes (store.threadInputs), taken inside the turn's model steps.
-    inbox: (key) => deps.store.threadInputs.take(request.turnId, key),
-    ...(deps.workspaces === undefined
+    // A store error here is retried (the attempt), not recorded as the model step's failure.
+    inbox: (key) => transient(() => deps.store.threadInputs.take(request.turnId, key)),
+    ...(chain === undefined
       ? {}
-      : { afterMutation: () => deps.workspaces?.save(workspace, info.cwd) ?? Promise.resolve(undefined) }),
+      : { afterMutation: () => deps.workspaces?.save(chain, info.cwd) ?? Promise.resolve(undefined) }),
   };
   const thread = deps.kiln.openThread(
     info,
@@ -111,11 +114,20 @@ async function runTurn(
       ...turnExtras(request),
       // Sub-agents are thread objects of their own, called from this invocation (sub-agents.ts).
       subAgents: (parent) =>
-        new DurableSubAgents({ ctx, journal, userId: request.userId, parent, children, onCancel }),
+        new DurableSubAgents({
+          ctx,
+          journal,
+          userId: request.userId,
+          parent,
+          children,
+          onCancel,
+          ...(request.extras === undefined ? {} : { extras: request.extras }),
+        }),
     },
   );
   const sink = createStoreEventSink(deps.store, request.userId, threadId, deps.notifier);
   let result: DurableTurnResult | undefined;
+  let ended: Extract<ThreadEvent, { type: "turn/completed" }> | undefined;
   let seq = lastSeq;
   let finalResponse = "";
   const items: ThreadItem[] = [];
@@ -130,6 +142,7 @@ async function runTurn(
       seq = envelope.seq;
       const event = envelope.event;
       if (event.type === "turn/completed") {
+        ended = event;
         result = {
           turnId: event.turnId,
           status: event.status,
@@ -146,15 +159,22 @@ async function runTurn(
       if (event.type === "item/completed" && event.item.type !== "userMessage") items.push(event.item);
       if (isSessionApproval(event)) sessionApprovals.push(envelope);
       await sink.write([envelope]);
-      if (event.type === "turn/completed") await finishTurn(deps, request.userId, threadId, event);
     }
   } finally {
     thread.close();
   }
-  if (result === undefined)
+  if (result === undefined || ended === undefined)
     throw new restate.TerminalError(`turn ${request.turnId} ended without turn/completed`);
+  // The rollout lines are stored before the turn is marked finished: a fork or rollback an API node
+  // plans once it sees the turn finished has the whole turn.
+  await rollout.flush();
+  await finishTurn(deps, request.userId, threadId, ended);
   // Steering input that came after the turn's last step was not used: the thread's stream says so.
-  const untaken = await ctx.run("untaken input", () => deps.store.threadInputs.dropUntaken(request.turnId));
+  // Taken once the turn is marked finished (an API node refuses input from then on) under the turn's
+  // end key, so a retried step answers the same rows and none slips in between.
+  const untaken = await ctx.run("untaken input", () =>
+    deps.store.threadInputs.take(request.turnId, `${request.turnId}#end`),
+  );
   if (untaken.length > 0) {
     seq++;
     const text = untaken.map((parts) => parts.map((p) => (p.type === "text" ? p.text : p.path)).join(" "));
@@ -171,7 +191,6 @@ async function runTurn(
       },
     ]);
   }
-  await rollout.flush();
   ctx.set("history", history);
   ctx.set("lastLineSeq", rollout.lastSeq);
   ctx.set("lastSeq", seq);
@@ -182,7 +201,8 @@ async function runTurn(
 
 /**
  * Records the turn's end where API nodes list turns (store.turns, the thread's status). Not a step:
- * both writes are idempotent, and a replay that reaches them again changes nothing.
+ * marking a finished turn finished changes nothing, and the thread goes `idle` only while it has no
+ * unfinished turn (a replay of this turn's end must not mark a newer running turn's thread idle).
  */
 async function finishTurn(
   deps: ThreadObjectDeps,
@@ -196,7 +216,9 @@ async function finishTurn(
     now,
     ...(event.error === undefined ? {} : { error: event.error }),
   });
-  await deps.store.threads.setStatus({ userId, threadId }, "idle", now);
+  const turns = (await deps.store.turns.listByThread({ userId, threadId })) ?? [];
+  if (turns.every((t) => t.finishedAt !== undefined))
+    await deps.store.threads.setStatus({ userId, threadId }, "idle", now);
 }
 
 /** Records a turn in `store.turns` (once: a taken id means it is there) and marks the thread running. */

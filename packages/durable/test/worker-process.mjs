@@ -25,7 +25,7 @@ const worker = await startDurableWorker({
   notifier,
   port: options.port,
   ...(options.checkpoints === true
-    ? { workspaces: createCheckpointSync(createWorkspaceCheckpointer(store)) }
+    ? { workspaces: createCheckpointSync(createWorkspaceCheckpointer(store), store) }
     : {}),
 });
 process.stdout.write(`${JSON.stringify({ url: worker.url })}\n`);

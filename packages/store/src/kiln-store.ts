@@ -701,22 +701,22 @@ export interface WorkspaceCheckpointRepo {
  * runs the turn. Not scoped: the API node checked the thread's owner; the worker runs the turn.
  */
 export interface ThreadInputRepo {
-  /** Queues input for the turn. */
+  /** Queues input for the turn; answers the row's seq (to withdraw it). */
   add(input: {
     userId: string;
     threadId: string;
     turnId: string;
     input: InputPart[];
     now: number;
-  }): Promise<void>;
+  }): Promise<number>;
   /**
    * Takes the turn's queued input under `key`, oldest first: marks what nobody took with the key and
    * answers everything marked with it, so taking again with the same key (a retried step) answers the
    * same input (plus any that came meanwhile).
    */
   take(turnId: string, key: string): Promise<InputPart[][]>;
-  /** Deletes (and answers) the turn's input nobody took: it came too late for the turn. */
-  dropUntaken(turnId: string): Promise<InputPart[][]>;
+  /** Deletes the input of `seq` unless it was taken; whether it was deleted. */
+  withdraw(seq: number): Promise<boolean>;
 }
 
 /** The repositories, as seen inside and outside a transaction. */

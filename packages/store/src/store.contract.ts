@@ -793,9 +793,12 @@ export function describeStoreContract(name: string, newDatabase: () => Promise<T
         await add(turnA, "three");
         expect(await store.threadInputs.take(turnA, "k1")).toEqual([text("one"), text("two"), text("three")]);
         expect(await store.threadInputs.take(turnA, "k2")).toEqual([]);
-        await add(turnA, "late");
-        expect(await store.threadInputs.dropUntaken(turnA)).toEqual([text("late")]);
-        expect(await store.threadInputs.take(turnA, "k3")).toEqual([]);
+        const late = await add(turnA, "late");
+        const later = await add(turnA, "later");
+        expect(await store.threadInputs.withdraw(late)).toBe(true);
+        expect(await store.threadInputs.withdraw(late)).toBe(false);
+        expect(await store.threadInputs.take(turnA, "end")).toEqual([text("later")]);
+        expect(await store.threadInputs.withdraw(later)).toBe(false);
         expect(await store.threadInputs.take(turnB, "k1")).toEqual([text("other turn")]);
       });
 

@@ -164,7 +164,7 @@ export async function runWorker(io: CliIo, signal?: AbortSignal): Promise<number
     host: args.host,
     identityKeys: args.identityKeys,
     ...(args.workspaces === "checkpoint"
-      ? { workspaces: createCheckpointSync(createWorkspaceCheckpointer(store)) }
+      ? { workspaces: createCheckpointSync(createWorkspaceCheckpointer(store), store) }
       : {}),
   }).catch(async (error: unknown) => {
     await notifier.close();

@@ -91,7 +91,8 @@ export interface RestateTurnExecutorDeps {
 
 /** The API node's turn executor: turns run on workers (see the file comment). */
 export class RestateTurnExecutor implements TurnExecutor {
-  private readonly invocations = new Map<string, string>();
+  /** The invocation of each thread's newest turn this node submitted: thread id → turn and invocation. */
+  private readonly invocations = new Map<string, { turnId: string; invocationId: string }>();
   private readonly extrasProviders: ThreadExtrasProvider[] = [];
   private accepting = true;
 
@@ -177,7 +178,13 @@ export class RestateTurnExecutor implements TurnExecutor {
       status: "idle",
       now,
     });
-    await this.d.client.seedHistory(info.id, { userId: scope.userId, info, history: state.history });
+    try {
+      await this.d.client.seedHistory(info.id, { userId: scope.userId, info, history: state.history });
+    } catch (error) {
+      // A fork without its history would look like an empty thread: hide it, and say what failed.
+      await this.d.store.threads.setArchived({ userId: scope.userId, threadId: info.id }, true, this.d.now());
+      throw error;
+    }
     return thread;
   }
 
@@ -226,7 +233,7 @@ export class RestateTurnExecutor implements TurnExecutor {
         ...(await this.turnExtras(thread)),
         thread: { cwd: thread.info.cwd },
       });
-      this.invocations.set(turnId, invocationId);
+      this.invocations.set(scope.threadId, { turnId, invocationId });
     } catch (error) {
       // Not accepted: the turn never ran, and must not block the thread's next one.
       await store.turns.markFinished(turnId, {
@@ -260,10 +267,10 @@ export class RestateTurnExecutor implements TurnExecutor {
     const turnId = await this.unfinishedTurn(scope);
     if (turnId === undefined) throw noTurn();
     const parts = typeof input === "string" ? [{ type: "text" as const, text: input }] : input;
-    await this.d.store.threadInputs.add({ ...scope, turnId, input: parts, now: this.d.now() });
+    const seq = await this.d.store.threadInputs.add({ ...scope, turnId, input: parts, now: this.d.now() });
     if ((await this.unfinishedTurn(scope)) !== turnId) {
-      // The turn ended meanwhile: take the input back unless the worker already reported it.
-      if ((await this.d.store.threadInputs.dropUntaken(turnId)).length > 0) throw noTurn();
+      // The turn ended meanwhile: take this input back unless the worker already took (or reported) it.
+      if (await this.d.store.threadInputs.withdraw(seq)) throw noTurn();
     }
     return turnId;
   }
@@ -277,7 +284,8 @@ export class RestateTurnExecutor implements TurnExecutor {
         `thread ${scope.threadId} has no running turn: start one (POST …/turns)`,
       );
     }
-    await this.d.client.interrupt(scope.threadId, this.invocations.get(turnId));
+    const known = this.invocations.get(scope.threadId);
+    await this.d.client.interrupt(scope.threadId, known?.turnId === turnId ? known.invocationId : undefined);
     return turnId;
   }
 

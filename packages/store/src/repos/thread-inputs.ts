@@ -5,20 +5,22 @@
 import { InputPart } from "@kiln/protocol";
 import { z } from "zod";
 import type { ThreadInputRepo } from "../kiln-store.ts";
-import { jsonText, parseRows } from "../sql/rows.ts";
+import { jsonText, parseRow, parseRows } from "../sql/rows.ts";
 import type { SqlExecutor } from "../sql/sql-database.ts";
 
 const InputRow = z.object({ input: jsonText(z.array(InputPart)) });
-const TakenRow = InputRow.extend({ seq: z.coerce.number() });
+const SeqRow = z.object({ seq: z.coerce.number() });
+const TakenRow = InputRow.extend(SeqRow.shape);
 
 /** Steering input of durable turns. */
 export function createThreadInputRepo(db: SqlExecutor): ThreadInputRepo {
   return {
     async add({ userId, threadId, turnId, input, now }) {
-      await db.query(
-        "INSERT INTO thread_inputs (user_id, thread_id, turn_id, input, created_at) VALUES (?, ?, ?, ?, ?)",
+      const { rows } = await db.query(
+        "INSERT INTO thread_inputs (user_id, thread_id, turn_id, input, created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
         [userId, threadId, turnId, JSON.stringify(input), now],
       );
+      return parseRow(SeqRow, rows[0], "thread input").seq;
     },
     async take(turnId, key) {
       // One statement: rows nobody took and rows this key took before (a retried step) are marked with
@@ -33,12 +35,11 @@ export function createThreadInputRepo(db: SqlExecutor): ThreadInputRepo {
         .sort((a, b) => a.seq - b.seq)
         .map((row) => row.input);
     },
-    async dropUntaken(turnId) {
-      const { rows } = await db.query(
-        "DELETE FROM thread_inputs WHERE turn_id = ? AND taken_key IS NULL RETURNING input",
-        [turnId],
-      );
-      return parseRows(InputRow, rows, "thread input").map((row) => row.input);
+    async withdraw(seq) {
+      const { rowCount } = await db.query("DELETE FROM thread_inputs WHERE seq = ? AND taken_key IS NULL", [
+        seq,
+      ]);
+      return rowCount > 0;
     },
   };
 }
