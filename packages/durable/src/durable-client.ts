@@ -130,6 +130,15 @@ export interface DurableClient {
   submit(threadId: string, request: DurableTurnRequest, signal?: AbortSignal): Promise<string>;
   interrupt(threadId: string, invocationId: string | undefined, signal?: AbortSignal): Promise<void>;
   decideApproval(approvalId: string, decision: ApprovalDecisionInput, signal?: AbortSignal): Promise<void>;
+  /**
+   * Where the invocation of the thread's turn `turnId` is: `running` (not completed), `completed`
+   * (ended, also when killed), or `unknown` (Restate does not list it: not yet, or forgotten).
+   */
+  turnInvocation(
+    threadId: string,
+    turnId: string,
+    signal?: AbortSignal,
+  ): Promise<"running" | "completed" | "unknown">;
   /** Rolls a thread back to a planned history (see `replaceHistory`). */
   replaceHistory(threadId: string, request: ReplaceHistoryRequest, signal?: AbortSignal): Promise<void>;
   /** Gives a new thread (a fork) its settings and history (see `seedHistory`). */
@@ -142,6 +151,7 @@ export function createDurableClient(urls: { ingressUrl: string; adminUrl: string
     submit: (threadId, request, signal) => submitTurn(urls.ingressUrl, threadId, request, signal),
     decideApproval: (approvalId, decision, signal) =>
       decideApproval(urls.ingressUrl, approvalId, decision, signal),
+    turnInvocation: (threadId, turnId, signal) => turnInvocation(urls.adminUrl, threadId, turnId, signal),
     async replaceHistory(threadId, request, signal) {
       await callThreadHandler(urls.ingressUrl, threadId, "replaceHistory", request, signal);
     },
@@ -158,17 +168,31 @@ export function createDurableClient(urls: { ingressUrl: string; adminUrl: string
   };
 }
 
-/**
- * The thread's running `runTurn` invocation, from Restate's SQL introspection (admin `POST /query`):
- * another API node may have submitted it.
- */
-export async function runningInvocation(
+/** Where a turn's invocation is (see `DurableClient.turnInvocation`); the turn id is its idempotency key. */
+export async function turnInvocation(
   adminUrl: string,
   threadId: string,
+  turnId: string,
   signal?: AbortSignal,
-): Promise<string | undefined> {
-  if (!/^[A-Za-z0-9_]+$/.test(threadId)) return undefined;
-  const query = `SELECT id FROM sys_invocation WHERE target_service_name = '${THREAD_OBJECT}' AND target_service_key = '${threadId}' AND target_handler_name = 'runTurn' AND status <> 'completed' ORDER BY created_at ASC LIMIT 1`;
+): Promise<"running" | "completed" | "unknown"> {
+  if (!/^[A-Za-z0-9_]+$/.test(threadId) || !/^[A-Za-z0-9_]+$/.test(turnId)) return "unknown";
+  const rows = await introspect(
+    adminUrl,
+    `SELECT status FROM sys_invocation WHERE target_service_name = '${THREAD_OBJECT}' AND target_service_key = '${threadId}' AND idempotency_key = '${turnId}'`,
+    `thread ${threadId}'s turn ${turnId}`,
+    signal,
+  );
+  const status = rows[0]?.status;
+  return status === undefined ? "unknown" : status === "completed" ? "completed" : "running";
+}
+
+/** Runs a query on Restate's SQL introspection (admin `POST /query`). */
+async function introspect(
+  adminUrl: string,
+  query: string,
+  what: string,
+  signal?: AbortSignal,
+): Promise<Record<string, unknown>[]> {
   const response = await fetch(new URL("/query", adminUrl), {
     method: "POST",
     headers: { "content-type": "application/json", accept: "application/json" },
@@ -180,10 +204,28 @@ export async function runningInvocation(
   if (!response.ok) {
     throw new KilnError(
       "internal",
-      `Restate's admin API did not list thread ${threadId}'s invocations (HTTP ${response.status}: ${(await response.text()).slice(0, 300)})`,
+      `Restate's admin API did not list ${what} (HTTP ${response.status}: ${(await response.text()).slice(0, 300)})`,
     );
   }
-  const body = (await response.json()) as { rows?: { id?: unknown }[] };
-  const id = body.rows?.[0]?.id;
+  return ((await response.json()) as { rows?: Record<string, unknown>[] }).rows ?? [];
+}
+
+/**
+ * The thread's running `runTurn` invocation, from Restate's SQL introspection (admin `POST /query`):
+ * another API node may have submitted it.
+ */
+export async function runningInvocation(
+  adminUrl: string,
+  threadId: string,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
+  if (!/^[A-Za-z0-9_]+$/.test(threadId)) return undefined;
+  const rows = await introspect(
+    adminUrl,
+    `SELECT id FROM sys_invocation WHERE target_service_name = '${THREAD_OBJECT}' AND target_service_key = '${threadId}' AND target_handler_name = 'runTurn' AND status <> 'completed' ORDER BY created_at ASC LIMIT 1`,
+    `thread ${threadId}'s invocations`,
+    signal,
+  );
+  const id = rows[0]?.id;
   return typeof id === "string" ? id : undefined;
 }

@@ -75,16 +75,24 @@ async function runTurn(
   const threadId = ctx.key;
   const info = (await ctx.get<ThreadInfo>("info")) ?? (await createThread(ctx, request, deps));
   const history = (await ctx.get<HistoryItem[]>("history")) ?? [];
-  const lastSeq = (await ctx.get<number>("lastSeq")) ?? 0;
+  // Where the thread's events and rollout lines go on: after what the object recorded, or after what
+  // the store holds when an invocation that stored more was cut off for good (killed through the
+  // admin API). Journaled: a replay continues from the same place. The thread's owner is checked
+  // here too: the ingress takes any user id.
+  const stored = await ctx.run("thread", () => storedPosition(deps.store, request.userId, threadId));
+  if (stored === null)
+    throw new restate.TerminalError(`thread ${threadId} is not ${request.userId}'s`, { errorCode: 404 });
+  const lastSeq = Math.max((await ctx.get<number>("lastSeq")) ?? 0, stored.lastSeq);
   // The thread's rollout lines go to the store (forks and rollbacks are planned from them).
-  const rollout = storedRollout(deps.store, info, (await ctx.get<number>("lastLineSeq")) ?? 0);
+  const rollout = storedRollout(
+    deps.store,
+    info,
+    Math.max((await ctx.get<number>("lastLineSeq")) ?? 0, stored.lastLineSeq),
+  );
   const depth = (await ctx.get<number>("depth")) ?? 0;
   const children = (await ctx.get<ChildRecords>("children")) ?? {};
   // Approvals answered "for the session" (or for a command prefix) in earlier turns.
   const sessionApprovals = (await ctx.get<EventEnvelope[]>("sessionApprovals")) ?? [];
-  // The ingress takes any user id: a turn runs only for the thread's owner (its row in the store).
-  if ((await deps.store.threads.get({ userId: request.userId, threadId })) === undefined)
-    throw new restate.TerminalError(`thread ${threadId} is not ${request.userId}'s`, { errorCode: 404 });
   // On node-local disks this worker may lack the files of the thread's last completed step.
   const chain = await deps.workspaces?.prepare(request.userId, info);
   const now = await ctx.date.now();
@@ -219,6 +227,17 @@ async function finishTurn(
   const turns = (await deps.store.turns.listByThread({ userId, threadId })) ?? [];
   if (turns.every((t) => t.finishedAt !== undefined))
     await deps.store.threads.setStatus({ userId, threadId }, "idle", now);
+}
+
+/** The thread's last stored event and rollout line; null when it is not this user's thread. */
+async function storedPosition(
+  store: KilnStore,
+  userId: string,
+  threadId: string,
+): Promise<{ lastSeq: number; lastLineSeq: number } | null> {
+  const thread = await store.threads.get({ userId, threadId });
+  if (thread === undefined) return null;
+  return { lastSeq: thread.lastSeq, lastLineSeq: await store.rollout.lastSeq(threadId) };
 }
 
 /** Records a turn in `store.turns` (once: a taken id means it is there) and marks the thread running. */

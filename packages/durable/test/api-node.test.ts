@@ -330,6 +330,61 @@ describe.skipIf(pgUrl === undefined)(
       });
     });
 
+    it("closes a turn whose invocation was killed through Restate's admin API, and the thread takes new turns after it", async () => {
+      const repo = await createTempGitRepo({ "a.txt": "alpha\n" });
+      dirs.push(repo.dir);
+      const thread = await call<{ id: string }>("POST", "/threads", { cwd: repo.dir });
+      const threadId = thread.body.id;
+      model.setScenario({
+        steps: [
+          { output: [{ type: "exec_command", cmd: "echo started >> count.txt; sleep 30" }] },
+          { output: [{ type: "message", text: "again" }] },
+        ],
+      });
+      const started = await call<{ turnId: string }>("POST", `/threads/${threadId}/turns`, {
+        input: "sleep",
+      });
+      await waitFor("the command to start", async () =>
+        (await readFile(join(repo.dir, "count.txt"), "utf8").catch(() => "")).includes("started"),
+      );
+      const invocationId = await runningInvocation(restate.adminUrl, threadId);
+      const killed = await fetch(`${restate.adminUrl}/invocations/${invocationId}/kill`, { method: "PATCH" });
+      expect(killed.ok).toBe(true);
+      await waitFor("the killed invocation to be gone", async () => {
+        return (await runningInvocation(restate.adminUrl, threadId)) === undefined;
+      });
+      // Killed, the turn never finished: a new one is refused until it is closed.
+      expect((await call("POST", `/threads/${threadId}/turns`, { input: "next" })).status).toBe(409);
+      expect(await call("POST", `/threads/${threadId}/interrupt`)).toEqual({
+        status: 202,
+        body: { threadId, turnId: started.body.turnId },
+      });
+      const next = await call<{ turnId: string }>("POST", `/threads/${threadId}/turns`, { input: "next" });
+      expect(next.status).toBe(202);
+      await waitFor("the next turn to finish", async () => {
+        const got = await call<{ status: string; turns: { finishedAt?: number }[] }>(
+          "GET",
+          `/threads/${threadId}`,
+        );
+        return got.body.turns.length === 2 && got.body.turns.every((t) => t.finishedAt !== undefined);
+      });
+      const events = await streamUntilCompleted(threadId, 0);
+      expect(events.at(-1)?.event).toMatchObject({
+        type: "turn/completed",
+        turnId: started.body.turnId,
+        status: "interrupted",
+        error: { message: expect.stringContaining("killed outside Kiln") },
+      });
+      const after = await streamUntilCompleted(threadId, events.at(-1)?.seq ?? 0);
+      expect(after.at(-1)?.event).toMatchObject({
+        type: "turn/completed",
+        turnId: next.body.turnId,
+        status: "completed",
+      });
+      const all = [...events, ...after];
+      expect(all.map((e) => e.seq)).toEqual(all.map((_, i) => i + 1));
+    });
+
     it("steers a running turn over HTTP: the model gets the input at its next call, and the thread's stream shows it", async () => {
       const repo = await createTempGitRepo({ "a.txt": "alpha\n" });
       dirs.push(repo.dir);

@@ -59,6 +59,12 @@ export interface DurableTurnClient {
   interrupt(threadId: string, invocationId: string | undefined, signal?: AbortSignal): Promise<void>;
   /** Answers a pending approval: the engine wakes the turn waiting for it. */
   decideApproval(approvalId: string, decision: ApprovalDecisionInput, signal?: AbortSignal): Promise<void>;
+  /** Where the invocation of a thread's turn is (Restate's introspection). */
+  turnInvocation(
+    threadId: string,
+    turnId: string,
+    signal?: AbortSignal,
+  ): Promise<"running" | "completed" | "unknown">;
   /** Rolls the thread's object back to a planned history (its `replaceHistory` handler). */
   replaceHistory(
     threadId: string,
@@ -78,6 +84,12 @@ export interface DurableTurnClient {
     signal?: AbortSignal,
   ): Promise<void>;
 }
+
+/**
+ * How old an open turn whose invocation Restate does not list must be to count as orphaned (younger,
+ * its invocation may not be listed yet).
+ */
+const ORPHAN_TURN_AGE_MS = 30_000;
 
 /** What the Restate executor needs. */
 export interface RestateTurnExecutorDeps {
@@ -284,9 +296,49 @@ export class RestateTurnExecutor implements TurnExecutor {
         `thread ${scope.threadId} has no running turn: start one (POST …/turns)`,
       );
     }
+    const where = await this.d.client.turnInvocation(scope.threadId, turnId);
+    const turn = ((await this.d.store.turns.listByThread(scope)) ?? []).find((t) => t.id === turnId);
+    const age = this.d.now() - (turn?.startedAt ?? this.d.now());
+    // An invocation that ended without finishing its turn (killed through Restate's admin API) left
+    // the turn open: it is closed here, or the thread would refuse every new turn.
+    if (where === "completed" || (where === "unknown" && age > ORPHAN_TURN_AGE_MS)) {
+      await this.closeOrphanTurn(scope, turnId);
+      return turnId;
+    }
     const known = this.invocations.get(scope.threadId);
     await this.d.client.interrupt(scope.threadId, known?.turnId === turnId ? known.invocationId : undefined);
     return turnId;
+  }
+
+  /** Ends a turn whose invocation is gone: `turn/completed` (interrupted), its row, the thread idle. */
+  private async closeOrphanTurn(scope: ThreadScope, turnId: string): Promise<void> {
+    const { store, now } = this.d;
+    const error = {
+      code: "turn_interrupted" as const,
+      message: "the turn's invocation ended without finishing the turn (cancelled or killed outside Kiln)",
+      retryable: false,
+    };
+    await store.events.append(scope.threadId, [
+      {
+        turnId,
+        at: now(),
+        event: {
+          type: "turn/completed",
+          turnId,
+          status: "interrupted",
+          usage: {
+            inputTokens: 0,
+            cachedInputTokens: 0,
+            outputTokens: 0,
+            reasoningOutputTokens: 0,
+            totalTokens: 0,
+          },
+          error,
+        },
+      },
+    ]);
+    await store.turns.markFinished(turnId, { status: "interrupted", now: now(), error });
+    await store.threads.setStatus(scope, "idle", now());
   }
 
   /**
