@@ -79,7 +79,9 @@ async function runTurn(
   // the store holds when an invocation that stored more was cut off for good (killed through the
   // admin API). Journaled: a replay continues from the same place. The thread's owner is checked
   // here too: the ingress takes any user id.
-  const stored = await ctx.run("thread", () => storedPosition(deps.store, request.userId, threadId));
+  const stored = await ctx.run("thread", () =>
+    storedPosition(deps.store, request.userId, threadId, request.turnId),
+  );
   if (stored === null)
     throw new restate.TerminalError(`thread ${threadId} is not ${request.userId}'s`, { errorCode: 404 });
   const lastSeq = Math.max((await ctx.get<number>("lastSeq")) ?? 0, stored.lastSeq);
@@ -229,14 +231,19 @@ async function finishTurn(
     await deps.store.threads.setStatus({ userId, threadId }, "idle", now);
 }
 
-/** The thread's last stored event and rollout line; null when it is not this user's thread. */
+/**
+ * The thread's last stored event and rollout line; null when it is not this user's thread. Steering
+ * input of the thread's ended turns is deleted on the way (it was used or reported).
+ */
 async function storedPosition(
   store: KilnStore,
   userId: string,
   threadId: string,
+  turnId: string,
 ): Promise<{ lastSeq: number; lastLineSeq: number } | null> {
   const thread = await store.threads.get({ userId, threadId });
   if (thread === undefined) return null;
+  await store.threadInputs.prune(threadId, turnId);
   return { lastSeq: thread.lastSeq, lastLineSeq: await store.rollout.lastSeq(threadId) };
 }
 

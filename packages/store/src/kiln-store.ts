@@ -717,6 +717,8 @@ export interface ThreadInputRepo {
   take(turnId: string, key: string): Promise<InputPart[][]>;
   /** Deletes the input of `seq` unless it was taken; whether it was deleted. */
   withdraw(seq: number): Promise<boolean>;
+  /** Deletes the thread's input for turns other than `turnId` (ended turns'); how many rows. */
+  prune(threadId: string, turnId: string): Promise<number>;
 }
 
 /** The repositories, as seen inside and outside a transaction. */

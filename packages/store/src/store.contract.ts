@@ -800,6 +800,10 @@ export function describeStoreContract(name: string, newDatabase: () => Promise<T
         expect(await store.threadInputs.take(turnA, "end")).toEqual([text("later")]);
         expect(await store.threadInputs.withdraw(later)).toBe(false);
         expect(await store.threadInputs.take(turnB, "k1")).toEqual([text("other turn")]);
+        // A turn of the thread starts: the input of its ended turns goes.
+        expect(await store.threadInputs.prune(thread.id, turnB)).toBe(4);
+        expect(await store.threadInputs.take(turnA, "k1")).toEqual([]);
+        expect(await store.threadInputs.take(turnB, "k1")).toEqual([text("other turn")]);
       });
 
       it("input for another user's thread is refused by the database", async () => {

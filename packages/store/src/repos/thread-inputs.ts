@@ -41,5 +41,12 @@ export function createThreadInputRepo(db: SqlExecutor): ThreadInputRepo {
       ]);
       return rowCount > 0;
     },
+    async prune(threadId, turnId) {
+      const { rowCount } = await db.query("DELETE FROM thread_inputs WHERE thread_id = ? AND turn_id <> ?", [
+        threadId,
+        turnId,
+      ]);
+      return rowCount;
+    },
   };
 }
