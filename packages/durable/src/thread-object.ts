@@ -35,6 +35,11 @@ export interface ThreadObjectDeps {
   store: KilnStore;
   /** Assembles threads (configuration, model client, sandbox, tools). */
   kiln: Kiln;
+  /**
+   * The `Kiln` of a user's threads (the user's own provider keys over the worker's, as an API node's
+   * single-node executor does); absent: `kiln` for everyone.
+   */
+  kilnFor?: (user: { userId: string }) => Promise<Kiln>;
   /** Tells API nodes of stored events (PostgreSQL NOTIFY); without it they poll. */
   notifier?: EventNotifier;
   /**
@@ -115,7 +120,8 @@ async function runTurn(
       ? {}
       : { afterMutation: () => deps.workspaces?.save(chain, info.cwd) ?? Promise.resolve(undefined) }),
   };
-  const thread = deps.kiln.openThread(
+  const kiln = deps.kilnFor === undefined ? deps.kiln : await deps.kilnFor({ userId: request.userId });
+  const thread = kiln.openThread(
     info,
     { history, lastEventSeq: lastSeq, rollout, events: sessionApprovals },
     {
@@ -280,7 +286,10 @@ async function createThread(
     const made = await deps.store.threads.get({ userId: request.userId, threadId: ctx.key });
     if (made !== undefined) return made.info;
     const created: ThreadInfo = {
-      ...deps.kiln.newThreadInfo({
+      ...(deps.kilnFor === undefined
+        ? deps.kiln
+        : await deps.kilnFor({ userId: request.userId })
+      ).newThreadInfo({
         id: ctx.key,
         cwd: settings.cwd,
         ...(settings.model === undefined ? {} : { model: settings.model }),

@@ -4,6 +4,7 @@
 // appends a line to a file, crashes one process while the next model call streams, and checks that the
 // turn completes, the command ran once, and the thread's events are stored once each, gap-free.
 import { type ChildProcess, execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +17,7 @@ import {
   submitTurn,
 } from "@kiln/durable";
 import { type EventEnvelope, newId } from "@kiln/protocol";
+import { createSecretBox, createUserSecrets } from "@kiln/server";
 import { createPostgresTestDatabase, type KilnStore, openStore, type TestDatabase } from "@kiln/store";
 import {
   createTempGitRepo,
@@ -73,12 +75,14 @@ describe.skipIf(pgUrl === undefined)(title("turns on Restate with PostgreSQL"), 
   });
 
   /** Starts a worker process on a new port and (unless told not to) puts it behind the balancer. */
-  async function startWorker(behindBalancer = true, checkpoints = false): Promise<number> {
+  async function startWorker(
+    behindBalancer = true,
+    checkpoints = false,
+    secretKey?: string,
+  ): Promise<number> {
     const port = await freePort();
-    workers.set(
-      port,
-      await spawnWorker({ port, dbUrl: db.url, kilnHome: home, modelUrl: model.url, checkpoints }),
-    );
+    const options = { port, dbUrl: db.url, kilnHome: home, modelUrl: model.url, checkpoints };
+    workers.set(port, await spawnWorker(secretKey === undefined ? options : { ...options, secretKey }));
     if (behindBalancer) balancer.upstreams.push(port);
     return port;
   }
@@ -197,6 +201,20 @@ describe.skipIf(pgUrl === undefined)(title("turns on Restate with PostgreSQL"), 
       threadId,
       files: expect.any(Number),
     });
+  });
+
+  it("runs a user's turn with the user's own provider key when the worker has the API nodes' secret key", async () => {
+    const secretKey = randomBytes(32).toString("base64");
+    await startWorker(true, false, secretKey);
+    await registerDeployment(restate.adminUrl, balancer.url);
+    const secrets = createUserSecrets({ store, box: createSecretBox(Buffer.from(secretKey, "base64")) });
+    await secrets.putSecret(userId, "OPENAI_API_KEY", "sk-the-users-own");
+    model.setScenario({ steps: [{ output: [{ type: "message", text: "Paid by you." }] }] });
+    const threadId = newId("thr");
+    await sendTurn(threadId, newId("turn"));
+    await completedTurn(threadId);
+    expect(model.requests.map((r) => r.headers.authorization)).toEqual(["Bearer sk-the-users-own"]);
+    await secrets.deleteSecret(userId, "OPENAI_API_KEY");
   });
 
   it("finishes a turn when restate-server is SIGKILLed mid-turn and started again", async () => {

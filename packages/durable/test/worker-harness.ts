@@ -14,6 +14,8 @@ export interface WorkerProcessOptions {
   modelUrl: string;
   /** Workspaces on node-local disks (`kiln worker --workspaces checkpoint`). */
   checkpoints?: boolean;
+  /** The API nodes' KILN_SECRET_KEY: users' own provider keys are then used for their turns. */
+  secretKey?: string;
 }
 
 /** Starts a worker process; resolves once it serves (its first line is `{"url": …}`). */

@@ -27,4 +27,10 @@ export {
 } from "./executor/turn-executor.ts";
 export { type Listening, listen } from "./http/listen.ts";
 export { openApiDocument } from "./openapi/openapi-document.ts";
-export { createSecretBox, createUserSecrets, loadSecretKey, type UserSecrets } from "./secrets/index.ts";
+export {
+  createSecretBox,
+  createUserSecrets,
+  decodeKey,
+  loadSecretKey,
+  type UserSecrets,
+} from "./secrets/index.ts";

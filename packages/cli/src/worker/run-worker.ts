@@ -6,7 +6,7 @@
 // Given request identity keys, the endpoint serves only requests restate-server signed with a matching
 // private key. `kiln worker identity-key` makes or reads such a key (run-identity-key.ts).
 import { parseArgs } from "node:util";
-import { Kiln } from "@kiln/core";
+import { Kiln, kilnHomeFrom } from "@kiln/core";
 import {
   createCheckpointSync,
   createPgEventNotifier,
@@ -16,7 +16,7 @@ import {
   startDurableWorker,
 } from "@kiln/durable";
 import { KilnError } from "@kiln/protocol";
-import { openStore } from "@kiln/store";
+import { type KilnStore, openStore } from "@kiln/store";
 import type { CliIo } from "../exec/run-exec.ts";
 
 const HELP = `Usage: kiln worker --restate-admin URL --db postgres://… [--port 9080] [--host 127.0.0.1] [--advertise URL]
@@ -46,7 +46,8 @@ thread; each model call and tool call a journaled step) and registers itself wit
                        saves the workspace to the database, and a worker taking a turn over restores
                        it first (see docs/scale.md)
 
-Model settings come from $KILN_HOME/config.toml, as for kiln exec.`;
+Model settings come from $KILN_HOME/config.toml, as for kiln exec. Give workers the API nodes'
+KILN_SECRET_KEY so that users' own provider keys (their secrets) are used for their turns.`;
 
 /** Parsed `kiln worker` options. */
 export interface WorkerArgs {
@@ -155,6 +156,10 @@ export async function runWorker(io: CliIo, signal?: AbortSignal): Promise<number
   const say = (line: string) => io.stderr.write(`kiln worker: ${line}\n`);
   const store = await openStore(args.db);
   const kiln = new Kiln({ env: io.env, cwd: io.cwd });
+  const kilnFor = await userKilns(io, store).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   const notifier = createPgEventNotifier(args.db);
   const worker = await startDurableWorker({
     store,
@@ -163,6 +168,7 @@ export async function runWorker(io: CliIo, signal?: AbortSignal): Promise<number
     port: args.port,
     host: args.host,
     identityKeys: args.identityKeys,
+    ...(kilnFor === undefined ? {} : { kilnFor }),
     ...(args.workspaces === "checkpoint"
       ? { workspaces: createCheckpointSync(createWorkspaceCheckpointer(store), store) }
       : {}),
@@ -180,6 +186,10 @@ export async function runWorker(io: CliIo, signal?: AbortSignal): Promise<number
     await store.close();
     throw error;
   }
+  if (kilnFor === undefined)
+    say(
+      "KILN_SECRET_KEY is not set: users' own provider keys (their secrets) are not used here, only this worker's",
+    );
   const keys = args.identityKeys.length;
   say(
     keys > 0
@@ -204,4 +214,26 @@ export async function runWorker(io: CliIo, signal?: AbortSignal): Promise<number
   await notifier.close();
   await store.close();
   return 0;
+}
+
+/**
+ * With the API nodes' KILN_SECRET_KEY, a user's threads run with the user's own provider keys (their
+ * secrets, decrypted here) over this worker's, as on a single node; without it, with this worker's.
+ */
+async function userKilns(
+  io: CliIo,
+  store: KilnStore,
+): Promise<((user: { userId: string }) => Promise<Kiln>) | undefined> {
+  const text = io.env.KILN_SECRET_KEY;
+  if (text === undefined || text === "") return undefined;
+  const { createKilnFactory, createSecretBox, createUserSecrets, decodeKey, providerKeysOf } = await import(
+    "@kiln/server"
+  );
+  const secrets = createUserSecrets({ store, box: createSecretBox(decodeKey(text, "KILN_SECRET_KEY")) });
+  return createKilnFactory({
+    kilnHome: kilnHomeFrom(io.env),
+    env: io.env,
+    cwd: io.cwd,
+    userEnv: providerKeysOf(secrets),
+  });
 }
