@@ -324,6 +324,7 @@ function durableRows(d) {
       ms(c.firstSaveMs),
     ),
     figureRow("  save after one file changed (paid by each mutating step)", ms(c.oneChangeSaveMs)),
+    figureRow("  save with nothing changed (no new checkpoint)", ms(c.unchangedSaveMs)),
     figureRow("  restore into an empty directory (a worker taking a turn over)", ms(c.restoreEmptyMs)),
     figureRow("  restore with nothing to change", ms(c.restoreUnchangedMs)),
   ];

@@ -1,7 +1,7 @@
 // Figures for docs/scale.md: what a workspace checkpoint costs (`kiln worker --workspaces checkpoint`)
 // on a tree the size of a small project with its dependencies (5,000 files in node_modules layout plus
 // a git repository): the first save, a save after one file changed (what each mutating step pays), a
-// restore into an empty directory (a worker taking a turn over) and a restore with nothing to do.
+// save with nothing changed, a restore into an empty directory (a worker taking a turn over) and a restore with nothing to do.
 // Needs KILN_TEST_PG_URL (scripts/pg-test-cluster.sh start) and the built packages.
 //   node packages/durable/bench/checkpoint-bench.mjs
 // Prints JSON; `benchCheckpoints()` returns the same figures for scripts/bench.mjs.
@@ -49,6 +49,8 @@ export async function benchCheckpoints({ pgUrl, files = 5000, runs = 5 }) {
       await writeFile(join(work, "src", "index.js"), `export const run = ${i};\n`);
       resaves.push((await time(() => checkpointer.save(ref, work))).ms);
     }
+    const unchanged = [];
+    for (let i = 0; i < runs; i++) unchanged.push((await time(() => checkpointer.save(ref, work))).ms);
     const latest = await checkpointer.latest(ref);
     // A fresh checkpointer is a worker that has never seen the tree.
     const elsewhere = createWorkspaceCheckpointer(store);
@@ -60,6 +62,7 @@ export async function benchCheckpoints({ pgUrl, files = 5000, runs = 5 }) {
       bytes: first.value.bytes,
       firstSaveMs: first.ms,
       oneChangeSaveMs: median(resaves),
+      unchangedSaveMs: median(unchanged),
       restoreEmptyMs: restore.ms,
       restoreUnchangedMs: again.ms,
     };

@@ -98,6 +98,8 @@ export function createWorkspaceCheckpointer(
     }
   };
   const repo = store.workspaceCheckpoints;
+  /** Per tree, this instance's last save: a save of the same tree unchanged makes no new checkpoint. */
+  const lastSaved = new Map<string, { chain: string; manifest: string; result: SaveInfo }>();
 
   return {
     async save(ref, dir, signal) {
@@ -108,6 +110,20 @@ export function createWorkspaceCheckpointer(
         cache: caches.get(root) ?? new Map(),
         signal,
       });
+      // Nothing changed since this instance's last save, which is still the thread's newest: done.
+      const chain = `${ref.userId}/${ref.threadId}`;
+      const previous = lastSaved.get(root);
+      if (previous?.chain === chain && previous.manifest === JSON.stringify(snapshot.entries)) {
+        if ((await repo.latest(ref))?.id === previous.result.id) {
+          remember(root, snapshot.cache);
+          return {
+            ...previous.result,
+            hashedFiles: snapshot.hashed,
+            uploaded: { blobs: 0, bytes: 0 },
+            pruned: { checkpoints: 0, blobs: 0 },
+          };
+        }
+      }
       let entries = snapshot.entries;
       const skipped = [...snapshot.skipped];
       const uploaded = { blobs: 0, bytes: 0 };
@@ -147,13 +163,20 @@ export function createWorkspaceCheckpointer(
         }
         remember(root, snapshot.cache);
         const pruned = await repo.prune({ userId: ref.userId, threadId: ref.threadId, keep });
-        return {
+        const result: SaveInfo = {
           ...toInfo(created),
           skipped: skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
           hashedFiles: snapshot.hashed,
           uploaded,
           pruned,
         };
+        lastSaved.delete(root);
+        lastSaved.set(root, { chain, manifest: JSON.stringify(entries), result });
+        for (const oldest of lastSaved.keys()) {
+          if (lastSaved.size <= CACHED_TREES) break;
+          lastSaved.delete(oldest);
+        }
+        return result;
       }
     },
 
@@ -168,6 +191,7 @@ export function createWorkspaceCheckpointer(
       const root = resolve(dir);
       const cache = new Map(caches.get(root));
       caches.delete(root);
+      lastSaved.delete(root);
       const info = await restoreTree({ store, checkpoint, root, cache, signal });
       remember(root, cache);
       return info;

@@ -93,6 +93,21 @@ describe("workspaces checkpointed by workers", () => {
     expect(await readFile(join(cwd, "child.md"), "utf8")).toBe("the child's work\n");
   });
 
+  it("makes no new checkpoint when a mutating step changed nothing", async () => {
+    const cwd = join(root, "same");
+    const info = await newThread(cwd);
+    const sync = worker();
+    const chain = await sync.prepare(userId, info);
+    await writeFile(join(cwd, "a.txt"), "a\n");
+    await sync.save(chain, cwd);
+    const first = await store.workspaceCheckpoints.latest(chain);
+    await sync.save(chain, cwd);
+    expect((await store.workspaceCheckpoints.latest(chain))?.id).toBe(first?.id);
+    await writeFile(join(cwd, "a.txt"), "b\n");
+    await sync.save(chain, cwd);
+    expect((await store.workspaceCheckpoints.latest(chain))?.id).not.toBe(first?.id);
+  });
+
   it("says which files a checkpoint left out", async () => {
     const cwd = join(root, "big");
     const info = await newThread(cwd);
