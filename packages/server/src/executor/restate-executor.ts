@@ -23,7 +23,7 @@ import type {
   ThreadInfo,
   TurnInput,
 } from "@kiln/protocol";
-import { KilnError, newId } from "@kiln/protocol";
+import { emptyUsage, KilnError, newId } from "@kiln/protocol";
 import type { KilnStore, StoredThread, ThreadScope } from "@kiln/store";
 import type { KilnFactory } from "./kiln-factory.ts";
 import { withRolloutFile } from "./stored-rollout-file.ts";
@@ -326,13 +326,7 @@ export class RestateTurnExecutor implements TurnExecutor {
           type: "turn/completed",
           turnId,
           status: "interrupted",
-          usage: {
-            inputTokens: 0,
-            cachedInputTokens: 0,
-            outputTokens: 0,
-            reasoningOutputTokens: 0,
-            totalTokens: 0,
-          },
+          usage: emptyUsage(),
           error,
         },
       },

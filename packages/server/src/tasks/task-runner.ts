@@ -16,6 +16,7 @@ import { createMakePrTool, type PullRequestDraft, pullRequestDraftOf } from "@ki
 import {
   type AttemptStatus,
   type ErrorInfo,
+  emptyUsage,
   type InputPart,
   KilnError,
   newId,
@@ -388,13 +389,7 @@ export class TaskRunner {
       type: "turn/completed",
       turnId,
       status: turn.status === "completed" ? "completed" : turn.status === "failed" ? "failed" : "interrupted",
-      usage: {
-        inputTokens: 0,
-        cachedInputTokens: 0,
-        outputTokens: 0,
-        reasoningOutputTokens: 0,
-        totalTokens: 0,
-      },
+      usage: emptyUsage(),
       ...(turn.error === undefined ? {} : { error: turn.error }),
     };
   }
