@@ -92,6 +92,9 @@ export async function benchDurable({ pgUrl, steps = 20, runs = 3, concurrent = 1
       turnsPerSecond: concurrent / (manyMs / 1000),
     };
   } finally {
+    // Turns are timed until `turn/completed` is stored; let their invocations finish before the
+    // worker goes (closing it under them only makes the SDK log aborted streams).
+    await settled(restate.adminUrl);
     await worker.close();
     await restate.stop();
     await model.close();
@@ -111,4 +114,19 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const figures = await benchDurable({ pgUrl });
   process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
   process.exit(0);
+}
+
+/** Waits (at most 5 s) until Restate lists no invocation that has not completed. */
+async function settled(adminUrl) {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    const response = await fetch(new URL("/query", adminUrl), {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ query: "SELECT id FROM sys_invocation WHERE status <> 'completed'" }),
+    }).catch(() => undefined);
+    const rows = response?.ok ? ((await response.json()).rows ?? []) : [];
+    if (rows.length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

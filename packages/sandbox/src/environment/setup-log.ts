@@ -56,9 +56,11 @@ export function createSetupLog(
     const room = Buffer.from(text)
       .subarray(0, limitBytes - logged)
       .toString("utf8");
-    // Cut at a line end when there is one, and never inside a multi-byte character.
+    // Cut at a line end when there is one, and never inside a multi-byte character. Lines that do not
+    // fit are left out whole; only a line too long to wait for (no newline in the text) is cut.
     const cut = room.lastIndexOf("\n");
-    const head = (cut >= 0 ? room.slice(0, cut + 1) : room).replace(/\uFFFD$/, "");
+    const partial = text.includes("\n") ? "" : room;
+    const head = (cut >= 0 ? room.slice(0, cut + 1) : partial).replace(/\uFFFD$/, "");
     if (head !== "") emit(head);
     emit(
       `\n[Kiln: the setup script printed more than ${Math.round(limitBytes / 1024)} KiB; the rest of its output is not logged.]\n`,
