@@ -305,6 +305,26 @@ describe("steering input from the journal's inbox", () => {
     expect(replayed.map(({ at: _, ...rest }) => rest)).toEqual(first.map(({ at: _, ...rest }) => rest));
   });
 
+  it("keeps input a model step took even when that model call fails, in the history and the stream", async () => {
+    const { server, kiln, repo } = harness;
+    server.setScenario({ steps: [{ fault: { type: "http", status: 400 } }] });
+    const info = kiln.newThreadInfo({ cwd: repo.dir, approvalPolicy: "never" });
+    const turnId = newId("turn");
+    const journal = memoryJournal(() => "approved", new Map([[`${turnId}#1`, steer("STEER: keep me")]]));
+    const history: HistoryItem[] = [];
+    const thread = harness.kiln.openThread(
+      info,
+      { history, lastEventSeq: 0, rollout: noRollout },
+      { journal },
+    );
+    const events: EventEnvelope[] = [];
+    for await (const envelope of thread.runStreamed("count once", { turnId })) events.push(envelope);
+    thread.close();
+    expect(events.at(-1)?.event).toMatchObject({ type: "turn/completed", status: "failed" });
+    expect(userTexts(events)).toEqual(["count once", "STEER: keep me"]);
+    expect(JSON.stringify(history)).toContain("STEER: keep me");
+  });
+
   it("goes on with input that arrived while the model gave its final answer", async () => {
     const { server, kiln, repo } = harness;
     server.setScenario({

@@ -217,11 +217,24 @@ async function modelStep(host: TurnHost, signal: AbortSignal): Promise<StepResul
               input: [...request.input, ...arrived.map((parts) => inbox?.message(parts) as HistoryItem)],
             };
       const streamed: (ModelStreamEvent | RetryNotice)[] = [];
-      for await (const event of streamWithRetry(host.model, withInput, signal, host.retry))
-        streamed.push(event);
+      try {
+        for await (const event of streamWithRetry(host.model, withInput, signal, host.retry))
+          streamed.push(event);
+      } catch (error) {
+        // The input taken is recorded even when the call fails: it goes into the history either way.
+        if (arrived.length === 0) throw error;
+        return { arrived, streamed, error: toErrorInfo(error) };
+      }
       return { arrived, streamed };
     });
     for (const parts of recorded.arrived) inbox?.accept(parts);
+    const failed = (recorded as { error?: ErrorInfo }).error;
+    if (failed !== undefined) {
+      throw new KilnError(failed.code, failed.message, {
+        retryable: failed.retryable,
+        ...(failed.details === undefined ? {} : { details: failed.details }),
+      });
+    }
     events = recorded.streamed;
   }
   for await (const event of events) {
