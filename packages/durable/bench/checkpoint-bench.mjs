@@ -13,6 +13,7 @@ import { performance } from "node:perf_hooks";
 import { createWorkspaceCheckpointer } from "@kiln/durable";
 import { newId } from "@kiln/protocol";
 import { createPostgresTestDatabase, openStore } from "@kiln/store";
+import { runStandalone } from "./run-standalone.mjs";
 
 /** Runs the benchmark on a tree of `files` files; `runs` one-change saves. */
 export async function benchCheckpoints({ pgUrl, files = 5000, runs = 5 }) {
@@ -94,11 +95,4 @@ function median(values) {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const pgUrl = process.env.KILN_TEST_PG_URL;
-  if (!pgUrl) {
-    console.error('KILN_TEST_PG_URL is not set: eval "$(scripts/pg-test-cluster.sh start)"');
-    process.exit(1);
-  }
-  console.log(JSON.stringify(await benchCheckpoints({ pgUrl }), null, 2));
-}
+await runStandalone(import.meta.url, benchCheckpoints);

@@ -13,6 +13,7 @@ import { registerDeployment, startDurableWorker, startRestateServer, submitTurn 
 import { newId } from "@kiln/protocol";
 import { createPostgresTestDatabase, openStore } from "@kiln/store";
 import { createTempGitRepo, startFakeModelServer } from "@kiln/test-support";
+import { runStandalone } from "./run-standalone.mjs";
 
 /** Runs the benchmark; `steps` tool steps per turn, `runs` turns each way, `concurrent` turns at once. */
 export async function benchDurable({ pgUrl, steps = 20, runs = 3, concurrent = 10 }) {
@@ -105,16 +106,7 @@ export async function benchDurable({ pgUrl, steps = 20, runs = 3, concurrent = 1
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const pgUrl = process.env.KILN_TEST_PG_URL;
-  if (!pgUrl) {
-    process.stderr.write('KILN_TEST_PG_URL is not set: eval "$(scripts/pg-test-cluster.sh start)"\n');
-    process.exit(1);
-  }
-  const figures = await benchDurable({ pgUrl });
-  process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
-  process.exit(0);
-}
+await runStandalone(import.meta.url, benchDurable);
 
 /** Waits (at most 5 s) until Restate lists no invocation that has not completed. */
 async function settled(adminUrl) {

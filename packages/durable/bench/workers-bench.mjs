@@ -17,6 +17,7 @@ import { freePort, registerDeployment, startRestateServer, submitTurn } from "@k
 import { newId } from "@kiln/protocol";
 import { createPostgresTestDatabase, openStore } from "@kiln/store";
 import { createTempGitRepo, startFakeModelServer } from "@kiln/test-support";
+import { runStandalone } from "./run-standalone.mjs";
 
 const kilnBin = fileURLToPath(new URL("../../cli/dist/kiln.js", import.meta.url));
 
@@ -150,13 +151,4 @@ async function completed(store, userId, threadId) {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const pgUrl = process.env.KILN_TEST_PG_URL;
-  if (!pgUrl) {
-    process.stderr.write('KILN_TEST_PG_URL is not set: eval "$(scripts/pg-test-cluster.sh start)"\n');
-    process.exit(1);
-  }
-  const figures = await benchWorkers({ pgUrl });
-  process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
-  process.exit(0);
-}
+await runStandalone(import.meta.url, benchWorkers);

@@ -5,12 +5,10 @@
 // API node's HTTP API; one worker is SIGKILLed mid-turn, then restate-server is SIGKILLed and
 // started again. Every turn must complete, no command may run twice, and the API node must stream
 // the events the workers stored (PostgreSQL LISTEN/NOTIFY) with seq resume.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import {
   freePort,
   type RestateServer,
@@ -18,7 +16,6 @@ import {
   runningInvocation,
   startRestateServer,
 } from "@kiln/durable";
-import type { EventEnvelope } from "@kiln/protocol";
 import { createPostgresTestDatabase, type TestDatabase } from "@kiln/store";
 import {
   createTempGitRepo,
@@ -28,11 +25,9 @@ import {
 } from "@kiln/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTcpBalancer, type TcpBalancer } from "./tcp-balancer.ts";
-import { spawnWorker, waitFor } from "./worker-harness.ts";
+import { type ApiNode, spawnWorker, startApiNode, waitFor } from "./worker-harness.ts";
 
 const pgUrl = process.env.KILN_TEST_PG_URL || undefined;
-const kilnBin = fileURLToPath(new URL("../../cli/dist/kiln.js", import.meta.url));
-const PASSWORD = "correct horse battery staple";
 
 describe.skipIf(pgUrl === undefined)(
   `an API node with two workers on Restate${pgUrl === undefined ? " — SKIPPED: KILN_TEST_PG_URL is not set (scripts/pg-test-cluster.sh start)" : ""}`,
@@ -42,9 +37,7 @@ describe.skipIf(pgUrl === undefined)(
     let home: string;
     let restate: RestateServer;
     let balancer: TcpBalancer;
-    let api: ChildProcess;
-    let apiUrl: string;
-    let token: string;
+    let api: ApiNode;
     const workers = new Map<number, ChildProcess>();
     const dirs: string[] = [];
 
@@ -63,11 +56,11 @@ describe.skipIf(pgUrl === undefined)(
       balancer = await startTcpBalancer([]);
       await Promise.all([startWorker(), startWorker()]);
       await registerDeployment(restate.adminUrl, balancer.url);
-      await startApiNode();
+      await startApi();
     }, 60_000);
 
     afterAll(async () => {
-      api?.kill("SIGKILL");
+      api?.process.kill("SIGKILL");
       for (const child of workers.values()) child.kill("SIGKILL");
       await balancer?.close();
       await restate?.stop();
@@ -83,97 +76,14 @@ describe.skipIf(pgUrl === undefined)(
       return port;
     }
 
-    async function startApiNode(): Promise<void> {
+    async function startApi(): Promise<void> {
       const dataDir = await mkdtemp(join(tmpdir(), "kiln-api-node-data-"));
       dirs.push(dataDir);
-      const port = await freePort();
-      api = spawn(
-        process.execPath,
-        [
-          kilnBin,
-          "serve",
-          "--engine",
-          "restate",
-          "--restate-ingress",
-          restate.ingressUrl,
-          "--restate-admin",
-          restate.adminUrl,
-          "--db",
-          db.url,
-          "--port",
-          String(port),
-          "--data-dir",
-          dataDir,
-        ],
-        {
-          stdio: ["ignore", "ignore", "pipe"],
-          env: {
-            PATH: process.env.PATH,
-            KILN_HOME: home,
-            OPENAI_API_KEY: "k",
-            KILN_ADMIN_PASSWORD: PASSWORD,
-            KILN_LOG_LEVEL: "warn",
-          },
-        },
-      );
-      const lines = createInterface({ input: api.stderr as NodeJS.ReadableStream });
-      apiUrl = await new Promise<string>((resolve, reject) => {
-        lines.on("line", (line) => {
-          const url = /listening on (\S+)/.exec(line)?.[1];
-          if (url !== undefined) resolve(url);
-        });
-        api.once("exit", (code) => reject(new Error(`kiln serve exited (${code}) before listening`)));
-      });
-      const response = await fetch(`${apiUrl}/api/v1/auth/token`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ username: "admin", password: PASSWORD }),
-      });
-      expect(response.status).toBe(200);
-      token = ((await response.json()) as { access_token: string }).access_token;
+      api = await startApiNode({ restate, dbUrl: db.url, kilnHome: home, dataDir, port: await freePort() });
     }
 
-    async function call<T>(
-      method: string,
-      path: string,
-      body?: unknown,
-    ): Promise<{ status: number; body: T }> {
-      const response = await fetch(`${apiUrl}/api/v1${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: response.status, body: (await response.json()) as T };
-    }
-
-    /** The thread's SSE stream from the API node (after `after`) until `turn/completed` (or 40 s). */
-    async function streamUntilCompleted(threadId: string, after: number): Promise<EventEnvelope[]> {
-      const response = await fetch(`${apiUrl}/api/v1/threads/${threadId}/events`, {
-        headers: { authorization: `Bearer ${token}`, "last-event-id": String(after) },
-        signal: AbortSignal.timeout(40_000),
-      });
-      expect(response.status).toBe(200);
-      const envelopes: EventEnvelope[] = [];
-      const decoder = new TextDecoder();
-      let text = "";
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        text += decoder.decode(chunk, { stream: true });
-        let end = text.indexOf("\n\n");
-        while (end >= 0) {
-          const data = text
-            .slice(0, end)
-            .split("\n")
-            .find((line) => line.startsWith("data: "));
-          text = text.slice(end + 2);
-          end = text.indexOf("\n\n");
-          if (data === undefined) continue;
-          const envelope = JSON.parse(data.slice(6)) as EventEnvelope;
-          envelopes.push(envelope);
-          if (envelope.event.type === "turn/completed") return envelopes;
-        }
-      }
-      return envelopes;
-    }
+    const call = <T>(method: string, path: string, body?: unknown) => api.call<T>(method, path, body);
+    const streamUntilCompleted = (threadId: string, after: number) => api.stream(threadId, { after });
 
     it("completes 10 turns started over HTTP through a worker SIGKILL and a restate-server SIGKILL, running no command twice, and streams them from PostgreSQL", async () => {
       const turns: { marker: string; repo: TempGitRepo; threadId: string; turnId: string }[] = [];

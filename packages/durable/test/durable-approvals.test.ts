@@ -4,22 +4,18 @@
 // under the `untrusted` policy asks to run a command; while it waits (on an awakeable) the worker is
 // SIGKILLed and restate-server is SIGKILLed and started again. The API node must still list the same
 // approval, and approving it must complete the turn with the command run once.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { freePort, type RestateServer, registerDeployment, startRestateServer } from "@kiln/durable";
-import type { EventEnvelope, PendingApprovalResource } from "@kiln/protocol";
+import type { PendingApprovalResource } from "@kiln/protocol";
 import { createPostgresTestDatabase, type TestDatabase } from "@kiln/store";
 import { createTempGitRepo, type FakeModelServer, startFakeModelServer } from "@kiln/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawnWorker, waitFor } from "./worker-harness.ts";
+import { type ApiNode, spawnWorker, startApiNode, waitFor } from "./worker-harness.ts";
 
 const pgUrl = process.env.KILN_TEST_PG_URL || undefined;
-const kilnBin = fileURLToPath(new URL("../../cli/dist/kiln.js", import.meta.url));
-const PASSWORD = "correct horse battery staple";
 
 describe.skipIf(pgUrl === undefined)(
   `durable approvals${pgUrl === undefined ? " — SKIPPED: KILN_TEST_PG_URL is not set (scripts/pg-test-cluster.sh start)" : ""}`,
@@ -30,9 +26,7 @@ describe.skipIf(pgUrl === undefined)(
     let restate: RestateServer;
     let worker: ChildProcess | undefined;
     let workerPort: number;
-    let api: ChildProcess;
-    let apiUrl: string;
-    let token: string;
+    let api: ApiNode;
     const dirs: string[] = [];
 
     beforeAll(async () => {
@@ -50,11 +44,11 @@ describe.skipIf(pgUrl === undefined)(
       workerPort = await freePort();
       await startWorker();
       await registerDeployment(restate.adminUrl, `http://127.0.0.1:${workerPort}`);
-      await startApiNode();
+      await startApi();
     }, 60_000);
 
     afterAll(async () => {
-      api?.kill("SIGKILL");
+      api?.process.kill("SIGKILL");
       worker?.kill("SIGKILL");
       await restate?.stop();
       await model?.close();
@@ -67,95 +61,14 @@ describe.skipIf(pgUrl === undefined)(
       worker = await spawnWorker({ port: workerPort, dbUrl: db.url, kilnHome: home, modelUrl: model.url });
     }
 
-    async function startApiNode(): Promise<void> {
+    async function startApi(): Promise<void> {
       const dataDir = await mkdtemp(join(tmpdir(), "kiln-approvals-data-"));
       dirs.push(dataDir);
-      const port = await freePort();
-      api = spawn(
-        process.execPath,
-        [
-          kilnBin,
-          "serve",
-          "--engine",
-          "restate",
-          "--restate-ingress",
-          restate.ingressUrl,
-          "--restate-admin",
-          restate.adminUrl,
-          "--db",
-          db.url,
-          "--port",
-          String(port),
-          "--data-dir",
-          dataDir,
-        ],
-        {
-          stdio: ["ignore", "ignore", "pipe"],
-          env: {
-            PATH: process.env.PATH,
-            KILN_HOME: home,
-            OPENAI_API_KEY: "k",
-            KILN_ADMIN_PASSWORD: PASSWORD,
-            KILN_LOG_LEVEL: "warn",
-          },
-        },
-      );
-      const lines = createInterface({ input: api.stderr as NodeJS.ReadableStream });
-      apiUrl = await new Promise<string>((resolve, reject) => {
-        lines.on("line", (line) => {
-          const url = /listening on (\S+)/.exec(line)?.[1];
-          if (url !== undefined) resolve(url);
-        });
-        api.once("exit", (code) => reject(new Error(`kiln serve exited (${code}) before listening`)));
-      });
-      const response = await fetch(`${apiUrl}/api/v1/auth/token`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ username: "admin", password: PASSWORD }),
-      });
-      expect(response.status).toBe(200);
-      token = ((await response.json()) as { access_token: string }).access_token;
+      api = await startApiNode({ restate, dbUrl: db.url, kilnHome: home, dataDir, port: await freePort() });
     }
 
-    async function call<T>(
-      method: string,
-      path: string,
-      body?: unknown,
-    ): Promise<{ status: number; body: T }> {
-      const response = await fetch(`${apiUrl}/api/v1${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: response.status, body: (await response.json()) as T };
-    }
-
-    /** The thread's events over SSE from the API node, up to its `turns`-th `turn/completed`. */
-    async function streamUntilCompleted(threadId: string, turns = 1): Promise<EventEnvelope[]> {
-      const response = await fetch(`${apiUrl}/api/v1/threads/${threadId}/events`, {
-        headers: { authorization: `Bearer ${token}` },
-        signal: AbortSignal.timeout(20_000),
-      });
-      expect(response.status).toBe(200);
-      const envelopes: EventEnvelope[] = [];
-      const decoder = new TextDecoder();
-      let text = "";
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        text += decoder.decode(chunk, { stream: true });
-        for (let end = text.indexOf("\n\n"); end >= 0; end = text.indexOf("\n\n")) {
-          const data = text
-            .slice(0, end)
-            .split("\n")
-            .find((line) => line.startsWith("data: "));
-          text = text.slice(end + 2);
-          if (data === undefined) continue;
-          const envelope = JSON.parse(data.slice(6)) as EventEnvelope;
-          envelopes.push(envelope);
-          if (envelope.event.type === "turn/completed" && --turns === 0) return envelopes;
-        }
-      }
-      return envelopes;
-    }
+    const call = <T>(method: string, path: string, body?: unknown) => api.call<T>(method, path, body);
+    const streamUntilCompleted = (threadId: string, turns = 1) => api.stream(threadId, { turns });
 
     const approvals = async () =>
       (await call<{ approvals: PendingApprovalResource[] }>("GET", "/approvals")).body.approvals;

@@ -92,9 +92,7 @@ export async function runToolCalls(
         }
         const run = (c: ToolContext) => (hooks === undefined ? execute(p, c) : executeWithHooks(p, c, hooks));
         if (journal === undefined) return run(ctx);
-        return journal.approval === undefined
-          ? journaledCall(journal, p, ctx, run)
-          : journaledCallWithApprovals(journal, p, ctx, run);
+        return journaledCall(journal, p, ctx, run);
       }),
     );
     let failure: { reason: unknown } | undefined;
@@ -105,51 +103,6 @@ export async function runToolCalls(
     }
     if (failure !== undefined) throw failure.reason;
   }
-}
-
-/**
- * One call as a journaled step. Its events and the plan it updated are recorded with its output, so a
- * replay emits the same events and leaves the same plan as the first run. A mutating call first
- * journals that it starts: a replay that finds it started but not finished (its process died while it
- * ran) does not run it again but tells the model, as a single node does after a crash.
- */
-async function journaledCall(
-  journal: StepJournal,
-  p: Prepared,
-  ctx: ToolContext,
-  run: (ctx: ToolContext) => Promise<string>,
-): Promise<string> {
-  const call = p.call;
-  const name = `${call.name} ${call.call_id}`;
-  let startedNow = true;
-  if (p.mutating) {
-    startedNow = false;
-    await journal.step(`start ${name}`, async () => {
-      startedNow = true;
-      return null;
-    });
-  }
-  const recorded = await journal.step(`tool ${name}`, async () => {
-    if (!startedNow) {
-      const warning: ThreadEvent = {
-        type: "warning",
-        message: `${call.name} call ${call.call_id}: ${INTERRUPTED_STEP_OUTPUT}`,
-      };
-      return {
-        output: INTERRUPTED_STEP_OUTPUT,
-        events: [warning],
-        plan: { itemId: ctx.plan.itemId ?? null, steps: ctx.plan.steps },
-      };
-    }
-    const events: ThreadEvent[] = [];
-    const output = await run({ ...ctx, emit: (event) => events.push(event) });
-    if (p.mutating) await saveAfterMutation(journal, events);
-    return { output, events, plan: { itemId: ctx.plan.itemId ?? null, steps: ctx.plan.steps } };
-  });
-  ctx.plan.itemId = recorded.plan.itemId ?? undefined;
-  ctx.plan.steps = recorded.plan.steps;
-  for (const event of recorded.events) ctx.emit(event);
-  return recorded.output;
 }
 
 /** The journal's save after a mutating call (inside its step); a failure to save is a warning. */
@@ -188,17 +141,22 @@ interface Attempt {
 }
 
 /**
- * One call under a journal that waits for approvals durably (Restate forbids waiting inside a step).
- * Each attempt is a journaled step (a mutating call journals its start first, as in `journaledCall`):
- * the tool runs with the decisions known so far; at a question it has no decision for, the step ends
- * recording the question; the question is asked between steps (`ctx.askApproval` → the gate → the
- * journal's `approval`), and the next attempt runs with the answer. Tools ask before they act, so an
- * attempt that stops at a question did nothing — or only what it ran through `ctx.once` (the sandboxed
- * attempt before an `on-failure` question), whose result is recorded and answered to the next attempt
- * instead of acting again. A question asked after the call did anything else cannot stop it and is
- * declined, with a warning.
+ * One call as journaled steps. Its events and the plan it updated are recorded with its output, so a
+ * replay emits the same events and leaves the same plan as the first run. A mutating call first
+ * journals that it starts: a replay that finds it started but not finished (its process died while it
+ * ran) does not run it again but tells the model, as a single node does after a crash.
+ *
+ * Under a journal that waits for approvals durably (`journal.approval`; Restate forbids waiting inside
+ * a step) each attempt is such a step: the tool runs with the decisions known so far; at a question it
+ * has no decision for, the step ends recording the question; the question is asked between steps
+ * (`ctx.askApproval` → the gate → the journal's `approval`), and the next attempt runs with the
+ * answer. Tools ask before they act, so an attempt that stops at a question did nothing — or only what
+ * it ran through `ctx.once` (the sandboxed attempt before an `on-failure` question), whose result is
+ * recorded and answered to the next attempt instead of acting again. A question asked after the call
+ * did anything else cannot stop it and is declined, with a warning. Without the hook, questions are
+ * answered inside the step and there is one attempt.
  */
-async function journaledCallWithApprovals(
+async function journaledCall(
   journal: StepJournal,
   p: Prepared,
   ctx: ToolContext,
@@ -250,8 +208,9 @@ async function journaledCallWithApprovals(
         });
         return "denied";
       };
+      const durable = journal.approval === undefined ? {} : { askApproval, once };
       try {
-        const output = await run({ ...ctx, emit: (event) => events.push(event), askApproval, once });
+        const output = await run({ ...ctx, emit: (event) => events.push(event), ...durable });
         if (p.mutating) await saveAfterMutation(journal, events);
         return { output, approval: null, events, plan: plan() };
       } catch (error) {
