@@ -17,15 +17,17 @@ export async function submitTurn(
   request: DurableTurnRequest,
   signal?: AbortSignal,
 ): Promise<string> {
-  const url = new URL(`/${THREAD_OBJECT}/${encodeURIComponent(threadId)}/runTurn/send`, ingressUrl);
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", "idempotency-key": request.turnId },
-    body: JSON.stringify(request),
-    ...(signal === undefined ? {} : { signal }),
-  }).catch((error: unknown) => {
-    throw unreachable("ingress", ingressUrl, error);
-  });
+  const response = await restateFetch(
+    ingressUrl,
+    `/${THREAD_OBJECT}/${encodeURIComponent(threadId)}/runTurn/send`,
+    "ingress",
+    {
+      method: "POST",
+      headers: { "content-type": "application/json", "idempotency-key": request.turnId },
+      body: JSON.stringify(request),
+    },
+    signal,
+  );
   if (!response.ok) {
     throw new KilnError(
       "internal",
@@ -45,15 +47,17 @@ export async function decideApproval(
   decision: ApprovalDecisionInput,
   signal?: AbortSignal,
 ): Promise<void> {
-  const url = new URL(`/${APPROVAL_OBJECT}/${encodeURIComponent(approvalId)}/decide`, ingressUrl);
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", "idempotency-key": `decide-${approvalId}` },
-    body: JSON.stringify({ decision }),
-    ...(signal === undefined ? {} : { signal }),
-  }).catch((error: unknown) => {
-    throw unreachable("ingress", ingressUrl, error);
-  });
+  const response = await restateFetch(
+    ingressUrl,
+    `/${APPROVAL_OBJECT}/${encodeURIComponent(approvalId)}/decide`,
+    "ingress",
+    {
+      method: "POST",
+      headers: { "content-type": "application/json", "idempotency-key": `decide-${approvalId}` },
+      body: JSON.stringify({ decision }),
+    },
+    signal,
+  );
   if (!response.ok) {
     throw new KilnError(
       "internal",
@@ -74,15 +78,17 @@ export async function callThreadHandler<T>(
   body: ReplaceHistoryRequest | SeedHistoryRequest,
   signal?: AbortSignal,
 ): Promise<T> {
-  const url = new URL(`/${THREAD_OBJECT}/${encodeURIComponent(threadId)}/${handler}`, ingressUrl);
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-    ...(signal === undefined ? {} : { signal }),
-  }).catch((error: unknown) => {
-    throw unreachable("ingress", ingressUrl, error);
-  });
+  const response = await restateFetch(
+    ingressUrl,
+    `/${THREAD_OBJECT}/${encodeURIComponent(threadId)}/${handler}`,
+    "ingress",
+    {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    },
+    signal,
+  );
   const text = await response.text();
   if (response.ok) return JSON.parse(text) as T;
   let message = text.slice(0, 300);
@@ -104,11 +110,12 @@ export async function interruptTurn(
   invocationId: string,
   signal?: AbortSignal,
 ): Promise<void> {
-  const url = new URL(`/invocations/${encodeURIComponent(invocationId)}/cancel`, adminUrl);
-  const response = await fetch(url, { method: "PATCH", ...(signal === undefined ? {} : { signal }) }).catch(
-    (error: unknown) => {
-      throw unreachable("admin API", adminUrl, error);
-    },
+  const response = await restateFetch(
+    adminUrl,
+    `/invocations/${encodeURIComponent(invocationId)}/cancel`,
+    "admin API",
+    { method: "PATCH" },
+    signal,
   );
   if (!response.ok && response.status !== 404) {
     throw new KilnError(
@@ -118,11 +125,22 @@ export async function interruptTurn(
   }
 }
 
-function unreachable(what: string, url: string, error: unknown): KilnError {
-  return new KilnError(
-    "internal",
-    `cannot reach Restate's ${what} at ${url}: ${error instanceof Error ? error.message : String(error)}. Is restate-server running?`,
-  );
+/** One request to Restate's ingress or admin API; a network failure says what could not be reached. */
+async function restateFetch(
+  base: string,
+  path: string,
+  what: "ingress" | "admin API",
+  init: RequestInit,
+  signal?: AbortSignal,
+): Promise<Response> {
+  try {
+    return await fetch(new URL(path, base), { ...init, ...(signal === undefined ? {} : { signal }) });
+  } catch (error) {
+    throw new KilnError(
+      "internal",
+      `cannot reach Restate's ${what} at ${base}: ${error instanceof Error ? error.message : String(error)}. Is restate-server running?`,
+    );
+  }
 }
 
 /** The engine as an API node uses it (`DurableTurnClient` of @kiln/server). */
@@ -193,14 +211,17 @@ async function introspect(
   what: string,
   signal?: AbortSignal,
 ): Promise<Record<string, unknown>[]> {
-  const response = await fetch(new URL("/query", adminUrl), {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json" },
-    body: JSON.stringify({ query }),
-    ...(signal === undefined ? {} : { signal }),
-  }).catch((error: unknown) => {
-    throw unreachable("admin API", adminUrl, error);
-  });
+  const response = await restateFetch(
+    adminUrl,
+    "/query",
+    "admin API",
+    {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ query }),
+    },
+    signal,
+  );
   if (!response.ok) {
     throw new KilnError(
       "internal",
